@@ -1,0 +1,90 @@
+"""The record of one graded submission: what each check found, the points the rubric gave, and why.
+
+Plain pydantic models so that ``result.json`` is validated when written and when read back (for resuming a
+batch and rendering reports).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+CheckStatus = Literal["pass", "fail", "error", "skipped", "manual"]
+Severity = Literal["info", "warning", "error"]
+Mode = Literal["static", "quick", "full"]
+
+
+class Finding(BaseModel):
+    """An integrity or format observation, located as precisely as the evidence allows."""
+
+    kind: str
+    severity: Severity
+    detail: str
+    notebook: str | None = None
+    cell: int | None = None
+    line: int | None = None
+
+
+class CheckOutcome(BaseModel):
+    """What a check reports: a verdict with evidence. ``fraction`` in [0, 1] lets a rubric give partial credit."""
+
+    status: CheckStatus
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    fraction: float | None = None
+
+
+class CheckResult(BaseModel):
+    """A check's outcome after the rubric turned it into points."""
+
+    id: str
+    title: str
+    status: CheckStatus
+    points: float
+    max_points: float
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    bonus: bool = False
+
+
+class Result(BaseModel):
+    submission_id: str
+    input_sha256: str
+    rubric: str
+    mode: Mode
+    score: float
+    max_score: float
+    bonus: float = 0.0
+    deductions: list[str] = Field(default_factory=list)
+    checks: list[CheckResult] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    sandboxed: bool | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+    environment: dict[str, Any] = Field(default_factory=dict)
+
+
+def write_json_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path`` and rename it, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_result(result: Result, path: Path) -> None:
+    write_json_atomically(path, result.model_dump_json(indent=2) + "\n")
+
+
+def read_result(path: Path) -> Result:
+    return Result.model_validate_json(path.read_text(encoding="utf-8"))
