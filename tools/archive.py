@@ -51,7 +51,8 @@ def ensure_files(root: Path, needed: tuple[str, ...], zip_pattern: str, download
     if not download:
         missing = [name for name in needed if not (root / name).is_file()]
         raise CourseDataMissing(
-            f"{', '.join(missing)} not found in {root}; pass download=True to unpack the course zip found there"
+            f"{', '.join(missing)} not found in {root}; "
+            "pass download=True to unpack the course zip found there"
         )
     archive = find_zip(root, zip_pattern, needed)
     print(f"Using downloaded and verified file: {archive}")

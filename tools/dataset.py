@@ -64,7 +64,9 @@ class CIFAR10(Dataset):
         if labels_name is not None:
             labels = np.load(self.root / labels_name, allow_pickle=False)
             if labels.shape != (len(self.data),):
-                raise ValueError(f"{self.root / labels_name}: expected {len(self.data)} labels, found {labels.shape}")
+                raise ValueError(
+                    f"{self.root / labels_name}: expected {len(self.data)} labels, found {labels.shape}"
+                )
             self.targets = [int(label) for label in labels]
         split = {"train": "Training", "val": "Validation", "test": "Testing"}[self.mode]
         print(f"{split} dataset has {len(self.data)} examples!")
@@ -87,5 +89,7 @@ class CIFAR10(Dataset):
 def _load_images(path: Path) -> np.ndarray:
     images = np.load(path, allow_pickle=False)
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != layout.IMAGE_SHAPE:
-        raise ValueError(f"{path}: expected uint8 images of shape (N, 32, 32, 3), found {images.dtype} {images.shape}")
+        raise ValueError(
+            f"{path}: expected uint8 images of shape (N, 32, 32, 3), found {images.dtype} {images.shape}"
+        )
     return images
