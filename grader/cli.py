@@ -11,6 +11,7 @@ from pathlib import Path
 from grader.coursedata import build_course_data
 from grader.coursedata.show import class_table, contact_sheet
 from grader.errors import GraderError
+from grader.grading import GradeOptions, grade_submission
 
 
 def _cmd_data_build(args: argparse.Namespace) -> int:
@@ -42,6 +43,29 @@ def _cmd_data_show(args: argparse.Namespace) -> int:
         data_dir, Path(args.png) if args.png else data_dir.parent / f"{data_dir.name}-samples.png"
     )
     print(f"sample images: {png}")
+    return 0
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    options = GradeOptions(
+        rubric=args.rubric,
+        out_dir=Path(args.out),
+        data_dir=Path(args.data) if args.data else None,
+        mode=args.mode,
+        sandbox=not args.no_sandbox,
+    )
+    result = grade_submission(Path(args.submission), options)
+    print(
+        f"{result.submission_id}: {result.score:g} / {result.max_score:g}"
+        + (f" (bonus {result.bonus:g})" if result.bonus else "")
+        + f" in {result.mode} mode"
+    )
+    for check in result.checks:
+        if check.status in ("fail", "error"):
+            print(f"  {check.status:5} {check.id}: {check.message}")
+    if options.mode != "static" and not options.sandbox:
+        print("  warning: student code ran WITHOUT the sandbox (--no-sandbox)")
+    print(f"result: {Path(args.out) / result.submission_id / 'result.json'}")
     return 0
 
 
@@ -96,6 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("data", help="a folder made by `grader data build`")
     show.add_argument("--png", default=None, help="where to save the contact sheet")
     show.set_defaults(func=_cmd_data_show)
+
+    grade = verbs.add_parser("grade", help="grade one submission (a zip or a folder)")
+    grade.add_argument("submission", help="the submission: a zip or a folder")
+    grade.add_argument("--rubric", required=True, help="a rubric YAML file or the name of a shipped rubric")
+    grade.add_argument("--data", default=None, help="course data made by `grader data build` (with hidden/)")
+    grade.add_argument("--out", required=True, help="results go to OUT/<submission-id>/")
+    grade.add_argument(
+        "--mode",
+        choices=("static", "quick", "full"),
+        default="static",
+        help="static: no execution; quick: a small subset with short runs (CPU); full: as submitted",
+    )
+    grade.add_argument(
+        "--no-sandbox", action="store_true", help="run student code without bubblewrap (the result says so)"
+    )
+    grade.set_defaults(func=_cmd_grade)
 
     demo = verbs.add_parser("demo", help="run the main job on the embedded default (no download, no GPU)")
     demo.add_argument("--out", default="demo-out", help="output folder (default demo-out)")

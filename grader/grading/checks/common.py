@@ -1,0 +1,72 @@
+"""Shared verdict helpers: every check explains a failure in one sentence a student can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.grading.evidence import NotebookEvidence
+from grader.result import CheckOutcome
+
+# Run outcomes after which nothing about the notebook can be trusted: its run-based checks all fail.
+FATAL_RUN_STATUSES = {
+    "cell-timeout",
+    "notebook-timeout",
+    "kernel-died",
+    "out-of-memory",
+    "too-many-processes",
+    "sandbox-unavailable",
+    "invalid-notebook",
+    "grader-error",
+}
+
+
+def passed(message: str, **evidence: Any) -> CheckOutcome:
+    return CheckOutcome(status="pass", message=message, evidence=evidence)
+
+
+def failed(message: str, **evidence: Any) -> CheckOutcome:
+    return CheckOutcome(status="fail", message=message, evidence=evidence)
+
+
+def skipped(message: str, **evidence: Any) -> CheckOutcome:
+    return CheckOutcome(status="skipped", message=message, evidence=evidence)
+
+
+def missing_notebook(nb: NotebookEvidence) -> CheckOutcome | None:
+    """A failure when the notebook is absent or unreadable, else None."""
+    if nb.path is None:
+        return failed(f"{nb.spec.filename} was not found in the submission")
+    if nb.loaded is None or nb.loaded.nb is None:
+        problems = "; ".join(
+            f.detail for f in (nb.loaded.findings if nb.loaded else []) if f.severity == "error"
+        )
+        return failed(f"{nb.spec.filename} could not be read as a notebook: {problems or 'unknown problem'}")
+    return None
+
+
+def run_unusable(nb: NotebookEvidence) -> CheckOutcome | None:
+    """A failure when the grader's run of the notebook gives nothing to check, else None."""
+    absent = missing_notebook(nb)
+    if absent is not None:
+        return absent
+    if nb.run is None:
+        return failed(f"{nb.spec.filename} was not executed by the grader")
+    if nb.run.status in FATAL_RUN_STATUSES:
+        return failed(
+            f"not checked: the run of {nb.spec.filename} ended in {nb.run.status}: {nb.run.message}"
+        )
+    return None
+
+
+def probe_section(nb: NotebookEvidence, name: str, what: str) -> tuple[Any, CheckOutcome | None]:
+    """The probe's section NAME, or a failure saying why there is none."""
+    unusable = run_unusable(nb)
+    if unusable is not None:
+        return None, unusable
+    probe = nb.probe
+    if probe.get("errors", {}).get(name):
+        return None, failed(f"could not inspect {what}: {probe['errors'][name]}")
+    section = probe.get(name)
+    if not section:
+        return None, failed(f"{nb.spec.filename} defines no {what} after running")
+    return section, None

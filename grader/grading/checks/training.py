@@ -1,0 +1,109 @@
+"""Checks on the training set-up and on the grader's own run: it runs, uses the asked-for loss, optimizer
+and transforms, and learns."""
+
+from __future__ import annotations
+
+import math
+
+from grader.grading.checks.common import failed, passed, probe_section, run_unusable
+from grader.grading.evidence import Evidence
+from grader.result import CheckOutcome
+from grader.rubric.model import Item
+
+# One-sided test against guessing: accuracy must exceed chance by this many standard errors.
+LEARNS_Z = 3.0
+
+
+def runs(ev: Evidence, item: Item) -> CheckOutcome:
+    nb = ev.notebooks[item.notebook]
+    problem = run_unusable(nb)
+    if problem:
+        return problem
+    run = nb.run
+    evidence = {"status": run.status, "duration_s": run.duration_s, "overrides": run.overrides_applied}
+    if run.status != "ok":
+        return failed(f"the notebook did not run to the end: {run.message}", **evidence)
+    return passed(f"ran top to bottom in {run.duration_s:.0f} s", **evidence)
+
+
+def criterion(ev: Evidence, item: Item) -> CheckOutcome:
+    nb = ev.notebooks[item.notebook]
+    found, problem = probe_section(nb, "criterion", "a loss function (`criterion`)")
+    if problem:
+        return problem
+    want = item.params.get("type", "CrossEntropyLoss")
+    if found["class_name"] != want:
+        return failed(f"`{found['variable']}` is {found['class_name']}, expected {want}", **found)
+    return passed(f"`{found['variable']}` is {want}", **found)
+
+
+def optimizer(ev: Evidence, item: Item) -> CheckOutcome:
+    nb = ev.notebooks[item.notebook]
+    found, problem = probe_section(nb, "optimizer", "an optimizer (`optimizer`)")
+    if problem:
+        return problem
+    wrong = []
+    want_type = item.params.get("type", "SGD")
+    if found["class_name"] != want_type:
+        wrong.append(f"it is {found['class_name']}, expected {want_type}")
+    want_momentum = item.params.get("momentum")
+    if want_momentum is not None and not math.isclose(found.get("momentum") or 0.0, want_momentum):
+        wrong.append(f"momentum is {found.get('momentum')}, expected {want_momentum}")
+    if item.params.get("require_weight_decay") and not (found.get("weight_decay") or 0) > 0:
+        wrong.append("weight_decay is 0: add L2 regularisation through the optimizer")
+    if wrong:
+        return failed(f"`{found['variable']}`: " + "; ".join(wrong), **found)
+    return passed(
+        f"{found['class_name']} with momentum {found.get('momentum')}, "
+        f"weight decay {found.get('weight_decay')}",
+        **found,
+    )
+
+
+def augmentation(ev: Evidence, item: Item) -> CheckOutcome:
+    """The named transform objects exist and, together, contain the required transform classes."""
+    nb = ev.notebooks[item.notebook]
+    found, problem = probe_section(nb, "transforms", "torchvision transforms (transforms.Compose)")
+    if problem:
+        return problem
+    names = item.params.get("variables", ["transform_train"])
+    requires = item.params.get("requires", [])
+    missing_vars = [name for name in names if name not in found]
+    if missing_vars:
+        return failed(
+            f"no transforms.Compose named {', '.join(missing_vars)}; found {', '.join(found) or 'none'}",
+            transforms=found,
+        )
+    for name in names:
+        kinds = {step["type"] for step in found[name]}
+        absent = [kind for kind in requires if kind not in kinds]
+        if absent:
+            return failed(
+                f"`{name}` lacks {', '.join(absent)}: it has {', '.join(sorted(kinds))}", transforms=found
+            )
+    return passed(
+        f"{', '.join(names)} include {', '.join(requires)}", transforms={n: found[n] for n in names}
+    )
+
+
+def learns(ev: Evidence, item: Item) -> CheckOutcome:
+    """Accuracy the grader computed on the validation images, significantly above chance."""
+    nb = ev.notebooks[item.notebook]
+    problem = run_unusable(nb)
+    if problem:
+        return problem
+    if nb.val_predictions is None or ev.labels.val is None:
+        why = (nb.probe.get("errors") or {}).get("predictions") or "no predictions came back from the run"
+        return failed(f"could not measure validation accuracy: {why}")
+    truth = ev.labels.val[: len(nb.val_predictions)]
+    accuracy = float((nb.val_predictions == truth).mean())
+    chance = 1.0 / 10
+    needed = chance + LEARNS_Z * math.sqrt(chance * (1 - chance) / len(truth))
+    evidence = {"value": accuracy, "needed": round(needed, 4), "images": len(truth)}
+    if accuracy < needed:
+        return failed(
+            f"validation accuracy {accuracy:.1%} after the grader's run is not above chance "
+            f"(needs {needed:.1%} on {len(truth)} images)",
+            **evidence,
+        )
+    return passed(f"learns: {accuracy:.1%} validation accuracy after the grader's run", **evidence)

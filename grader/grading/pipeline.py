@@ -1,0 +1,287 @@
+"""Grade one submission: intake, static evidence, sandboxed runs, checks, rubric, and an atomic result.json.
+
+Every stage records what it found as evidence; the checks turn evidence into verdicts and the rubric turns
+verdicts into points. A broken or hostile submission still ends in a written result with its reasons.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from grader import __version__
+from grader.errors import GraderError
+from grader.execute import SandboxSpec, run_notebook, sandbox_available
+from grader.grading.checks import evaluate
+from grader.grading.evidence import Evidence, Labels, NotebookEvidence
+from grader.grading.quickdata import quick_subset
+from grader.intake import (
+    ExpectedFile,
+    IntakeRejected,
+    content_sha256,
+    locate_files,
+    submission_id,
+    unpack_submission,
+)
+from grader.predictions import PredictionsError, read_predictions
+from grader.result import CheckOutcome, Finding, Mode, Result, write_result
+from grader.rubric import load_rubric, resolve_rubric
+from grader.rubric.model import Rubric
+from grader.rubric.scoring import apply_rubric
+from grader.static import load_notebook, parse_stored_outputs, scan_notebook
+from tools import layout
+
+COURSE_TOOLS = Path(__file__).resolve().parents[2] / "tools"
+RESULT_FILE = "result.json"
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    rubric: str | Path
+    out_dir: Path
+    data_dir: Path | None = None
+    mode: Mode = "static"
+    sandbox: bool = True
+    gpu: bool | None = None  # None: use the GPU when /dev/nvidia0 exists
+    cache_dir: Path | None = None  # where quick mode keeps its data subset (default OUT/.cache)
+
+
+def grade_submission(src: Path, options: GradeOptions) -> Result:
+    """Grade SRC (a zip or a folder) and write ``OUT/<submission-id>/result.json``; return the result."""
+    started = time.perf_counter()
+    src = Path(src)
+    if not src.exists():
+        raise GraderError(f"submission {src} does not exist")
+    rubric = load_rubric(resolve_rubric(options.rubric))
+    if options.mode != "static" and options.data_dir is None:
+        raise GraderError(f"--data is required in {options.mode} mode: the notebooks run on the course data")
+    if options.mode != "static" and options.sandbox and not sandbox_available():
+        raise GraderError(
+            "bubblewrap (bwrap) is not available, so student code cannot be sandboxed: install it "
+            "(make setup does, as root) or pass --no-sandbox to run unsandboxed, which the report will say"
+        )
+    sub_id = submission_id(src)
+    sub_out = Path(options.out_dir) / sub_id
+    if sub_out.exists():
+        shutil.rmtree(sub_out)
+    sub_out.mkdir(parents=True)
+    timings: dict[str, float] = {}
+    findings: list[Finding] = []
+
+    clock = time.perf_counter()
+    root = sub_out / "work" / "submission"
+    try:
+        unpack_submission(src, root, notes=findings)
+    except IntakeRejected as exc:
+        findings.append(Finding(kind="intake-rejected", severity="error", detail=str(exc)))
+        return _finish(
+            rubric,
+            options,
+            src,
+            sub_id,
+            sub_out,
+            _rejected(rubric, options.mode),
+            findings,
+            format_ok=False,
+            timings=timings,
+            started=started,
+            rejection=str(exc),
+        )
+    timings["intake_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    evidence, format_ok = _static_evidence(rubric, options, root, findings)
+    timings["static_s"] = time.perf_counter() - clock
+
+    if options.mode != "static":
+        clock = time.perf_counter()
+        _run_notebooks(evidence, options, sub_out)
+        timings["execution_s"] = time.perf_counter() - clock
+    outcomes = evaluate(evidence, rubric.items)
+    _copy_artifacts(evidence, sub_out)
+    return _finish(rubric, options, src, sub_id, sub_out, outcomes, findings, format_ok, timings, started)
+
+
+def _rejected(rubric: Rubric, mode: Mode) -> dict[str, CheckOutcome]:
+    """Every automatic item fails with the intake's reason: a rejected upload is graded, not skipped."""
+    return {
+        item.id: CheckOutcome(status="fail", message="the submission was rejected at intake (see findings)")
+        for item in rubric.items
+        if item.check != "manual" and mode in item.automatic_modes
+    }
+
+
+def _static_evidence(
+    rubric: Rubric, options: GradeOptions, root: Path, findings: list[Finding]
+) -> tuple[Evidence, bool]:
+    expected = [ExpectedFile(spec.key, spec.filename) for spec in rubric.notebooks]
+    if rubric.predictions is not None:
+        expected.append(ExpectedFile("predictions", rubric.predictions.filename))
+    located = locate_files(root, expected, rubric.report.filename if rubric.report else None)
+    findings.extend(located.findings)
+    notebooks = {}
+    for spec in rubric.notebooks:
+        nb = NotebookEvidence(spec=spec, path=located.paths.get(spec.key))
+        if nb.path is not None:
+            nb.loaded = load_notebook(nb.path, spec.filename)
+            nb.findings.extend(nb.loaded.findings)
+            if nb.loaded.nb is not None:
+                nb.stored = parse_stored_outputs(nb.loaded.nb)
+                nb.findings.extend(scan_notebook(nb.loaded.nb, spec.filename))
+        findings.extend(nb.findings)
+        notebooks[spec.key] = nb
+    evidence = Evidence(
+        rubric=rubric,
+        mode=options.mode,
+        notebooks=notebooks,
+        labels=_labels(options.data_dir),
+        files={"report": located.paths.get("report"), "predictions": located.paths.get("predictions")},
+    )
+    if rubric.predictions is not None:
+        path = evidence.files["predictions"]
+        if path is None:
+            evidence.predictions_error = f"{rubric.predictions.filename} was not found in the submission"
+        else:
+            try:
+                evidence.predictions = read_predictions(
+                    path, [tuple(h) for h in rubric.predictions.headers], rubric.predictions.rows
+                )
+            except PredictionsError as exc:
+                evidence.predictions_error = str(exc)
+    return evidence, located.format_ok
+
+
+def _labels(data_dir: Path | None) -> Labels:
+    """Validation labels (students have them too) and the hidden test labels, read in this process only."""
+    if data_dir is None:
+        return Labels()
+    val = data_dir / layout.VAL_LABELS
+    hidden = data_dir / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS
+    return Labels(
+        val=np.load(val, allow_pickle=False) if val.is_file() else None,
+        test=np.load(hidden, allow_pickle=False) if hidden.is_file() else None,
+    )
+
+
+def _gpu_present() -> bool:
+    return Path("/dev/nvidia0").exists()
+
+
+def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> None:
+    """Each notebook in a kernel of its own, on a private copy of its folder, one after another."""
+    rubric = evidence.rubric
+    limits = rubric.limits_for(options.mode)
+    data_dir = options.data_dir
+    if options.mode == "quick":
+        data_dir = quick_subset(
+            data_dir, rubric.quick.subset, options.cache_dir or options.out_dir / ".cache"
+        )
+        evidence.labels.val = _labels(data_dir).val
+    gpu = _gpu_present() if options.gpu is None else options.gpu
+    for key, nb in evidence.notebooks.items():
+        if nb.loaded is None or nb.loaded.nb is None:
+            continue
+        work = sub_out / "work" / "runs" / key
+        shutil.copytree(nb.path.parent, work, symlinks=True)
+        spec = SandboxSpec(
+            work_dir=work,
+            data_dir=data_dir,
+            tools_dir=COURSE_TOOLS,
+            memory_mb=limits.memory_mb,
+            max_processes=limits.max_processes,
+            max_file_mb=int(limits.max_file_mb),
+            gpu=gpu,
+        )
+        overrides = rubric.quick.overrides.get(key) if options.mode == "quick" else None
+        nb.run = run_notebook(
+            work / nb.path.name,
+            spec,
+            cell_timeout_s=limits.cell_timeout_s,
+            notebook_timeout_s=limits.notebook_timeout_s,
+            overrides=overrides,
+            sandboxed=options.sandbox,
+        )
+        nb.val_predictions = _load_labels(nb.run.val_predictions)
+        nb.test_predictions = _load_labels(nb.run.test_predictions)
+        if rubric.predictions is not None and rubric.predictions.produced_by == key:
+            nb.produced_predictions = _produced_predictions(work, rubric, nb.test_predictions)
+
+
+def _load_labels(path: str | None) -> np.ndarray | None:
+    """Prediction arrays cross from the kernel as .npy: refuse anything but a flat integer array."""
+    if path is None or not Path(path).is_file():
+        return None
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError):
+        return None
+    return array if array.ndim == 1 and np.issubdtype(array.dtype, np.integer) else None
+
+
+def _produced_predictions(work: Path, rubric: Rubric, probe_predictions: np.ndarray | None):
+    path = work / rubric.predictions.filename
+    rows = len(probe_predictions) if probe_predictions is not None else rubric.predictions.rows
+    if not path.is_file():
+        return None
+    try:
+        return read_predictions(path, [tuple(h) for h in rubric.predictions.headers], rows)
+    except PredictionsError:
+        return None
+
+
+def _copy_artifacts(evidence: Evidence, sub_out: Path) -> None:
+    """Executed notebooks and kernel logs beside result.json, named after the expected notebooks."""
+    for nb in evidence.notebooks.values():
+        if nb.run is None:
+            continue
+        if nb.run.executed_notebook and Path(nb.run.executed_notebook).is_file():
+            (sub_out / "notebooks").mkdir(exist_ok=True)
+            shutil.copy(nb.run.executed_notebook, sub_out / "notebooks" / nb.spec.filename)
+        if nb.run.log_path and Path(nb.run.log_path).is_file():
+            (sub_out / "logs").mkdir(exist_ok=True)
+            shutil.copy(nb.run.log_path, sub_out / "logs" / f"{nb.spec.key}.log")
+
+
+def _finish(
+    rubric: Rubric,
+    options: GradeOptions,
+    src: Path,
+    sub_id: str,
+    sub_out: Path,
+    outcomes: dict[str, CheckOutcome],
+    findings: list[Finding],
+    format_ok: bool,
+    timings: dict[str, float],
+    started: float,
+    rejection: str | None = None,
+) -> Result:
+    scored = apply_rubric(rubric, outcomes, options.mode, format_ok)
+    timings["total_s"] = time.perf_counter() - started
+    result = Result(
+        submission_id=sub_id,
+        input_sha256=content_sha256(src),
+        rubric=rubric.name,
+        mode=options.mode,
+        score=scored.total,
+        max_score=scored.max_score,
+        bonus=scored.bonus,
+        deductions=scored.deductions + ([f"rejected at intake: {rejection}"] if rejection else []),
+        checks=scored.checks,
+        findings=findings,
+        sandboxed=None if options.mode == "static" else options.sandbox,
+        timings={name: round(seconds, 3) for name, seconds in timings.items()},
+        environment={
+            "grader": __version__,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "gpu": _gpu_present() if options.gpu is None else options.gpu,
+        },
+    )
+    write_result(result, sub_out / RESULT_FILE)
+    return result
