@@ -132,9 +132,11 @@ def test_f20_files_data_api_and_quick_settings():
     assert rubric.data_api == "train_flag"
     assert rubric.predictions.headers == [("Id", "Label"), ("Id", "Category")]
     assert rubric.predictions.rows == 10_000
-    assert all(settings["EPOCHS"] == 1 for settings in rubric.quick.overrides.values())
+    assert all(1 <= settings["EPOCHS"] <= 3 for settings in rubric.quick.overrides.values()), (
+        "quick stays short"
+    )
     assert set(rubric.quick.overrides) == {nb.key for nb in rubric.notebooks}
-    assert rubric.quick.subset.train == 2000
+    assert rubric.quick.subset.train < 45_000 and rubric.quick.subset.test < 10_000
     assert rubric.limits_for("quick").notebook_timeout_s < rubric.limits_for("full").notebook_timeout_s
     assert rubric.item("lab1.f.accuracy").params["threshold"] == 0.63
     assert rubric.item("lab2.c.accuracy").params["threshold"] == 0.70
@@ -209,7 +211,7 @@ def test_default_modes_follow_the_check_and_can_be_overridden(tmp_path):
     data["items"][0]["modes"] = ["full"]
     rubric = load_rubric(write_rubric(tmp_path, data))
     assert rubric.item("runs").automatic_modes == ("full",)
-    assert rubric.item("acc").automatic_modes == ("static", "full")
+    assert rubric.item("acc").automatic_modes == ("static", "quick", "full")
     assert rubric.item("bonus").automatic_modes == ()
 
 

@@ -176,12 +176,12 @@ def test_skipped_outcome_scores_zero_and_still_counts_in_the_maximum():
 
 
 def test_items_outside_their_modes_are_skipped_without_an_outcome():
-    outcomes = {"runs": passed(), "holdout": passed(), "extra": passed()}
-    scored = apply_rubric(rubric(), outcomes, "quick", format_ok=True)
-    check = by_id(scored)["acc"]
+    outcomes = {"acc": passed(), "holdout": passed(), "extra": passed()}
+    scored = apply_rubric(rubric(), outcomes, "static", format_ok=True)
+    check = by_id(scored)["runs"]
     assert (check.status, check.points) == ("skipped", 0)
-    assert "not checked in quick mode (automatic in static, full)" in check.message
-    assert (scored.score, scored.max_score) == (16, 30)
+    assert "not checked in static mode (automatic in quick, full)" in check.message
+    assert (scored.score, scored.max_score) == (18, 30)
 
 
 def test_outcome_outside_the_items_modes_is_ignored():
