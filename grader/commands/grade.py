@@ -1,0 +1,54 @@
+"""``grader grade``: one submission, one result.json."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from grader.grading import GradeOptions, grade_submission
+
+
+def grade(args: argparse.Namespace) -> int:
+    options = GradeOptions(
+        rubric=args.rubric,
+        out_dir=Path(args.out),
+        data_dir=Path(args.data) if args.data else None,
+        mode=args.mode,
+        sandbox=not args.no_sandbox,
+    )
+    result = grade_submission(Path(args.submission), options)
+    print(
+        f"{result.submission_id}: {result.score:g} / {result.max_score:g}"
+        + (f" (bonus {result.bonus:g})" if result.bonus else "")
+        + f" in {result.mode} mode"
+    )
+    for check in result.checks:
+        if check.status in ("fail", "error"):
+            print(f"  {check.status:5} {check.id}: {check.message}")
+    if options.mode != "static" and not options.sandbox:
+        print("  warning: student code ran WITHOUT the sandbox (--no-sandbox)")
+    print(f"result: {Path(args.out) / result.submission_id / 'result.json'}")
+    return 0
+
+
+def add_grading_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options shared by every verb that grades (grade, batch)."""
+    parser.add_argument("--rubric", required=True, help="a rubric YAML file or the name of a shipped rubric")
+    parser.add_argument("--data", default=None, help="course data made by `grader data build` (with hidden/)")
+    parser.add_argument("--out", required=True, help="results go to OUT/<submission-id>/")
+    parser.add_argument(
+        "--mode",
+        choices=("static", "quick", "full"),
+        default="static",
+        help="static: no execution; quick: a small subset with short runs (CPU); full: as submitted",
+    )
+    parser.add_argument(
+        "--no-sandbox", action="store_true", help="run student code without bubblewrap (the result says so)"
+    )
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser("grade", help="grade one submission (a zip or a folder)")
+    parser.add_argument("submission", help="the submission: a zip or a folder")
+    add_grading_arguments(parser)
+    parser.set_defaults(func=grade)
