@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from grader.commands import data, demo, grade
+from grader.commands import data, demo, grade, template
 from grader.errors import GraderError
 
-COMMANDS = (data, grade, demo)
+COMMANDS = (data, grade, template, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,40 @@
+"""``grader template build|check``: the student template derived from the reference notebooks."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from grader.template import build_template, check_template
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def template_build(args: argparse.Namespace) -> int:
+    written = build_template(Path(args.reference), Path(args.out))
+    print(f"{len(written)} file(s) written to {args.out}" if written else f"{args.out} is already up to date")
+    return 0
+
+
+def template_check(args: argparse.Namespace) -> int:
+    differences = check_template(Path(args.reference), Path(args.out))
+    for line in differences:
+        print(line)
+    if differences:
+        print("run `grader template build` to regenerate the template")
+        return 1
+    print(f"{args.out} is in sync with {args.reference}")
+    return 0
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser("template", help="derive the student template from the reference notebooks")
+    actions = parser.add_subparsers(dest="template_verb", required=True)
+    for name, func, text in (
+        ("build", template_build, "write the template notebooks, sample.csv and README"),
+        ("check", template_check, "exit 1 when the committed template differs from a fresh build"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("--reference", default=str(REPO_ROOT / "reference" / "notebooks"))
+        action.add_argument("--out", default=str(REPO_ROOT / "student_template"))
+        action.set_defaults(func=func)

@@ -1,0 +1,126 @@
+"""Rewrite top-level ``NAME = literal`` settings of a notebook, such as ``EPOCHS = 1`` for a quick run.
+
+Only the literal's own characters change, so the student's code, comments and line endings stay as written
+and the record of each change can point a student at the exact cell and line.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from nbformat import NotebookNode
+
+Value = int | float | str
+
+# IPython escapes (%magic, !shell) are not Python; blanking them keeps every other line's offsets intact.
+_ESCAPE_LINE = re.compile(r"^([ \t]*)[%!][^\r\n]*", re.MULTILINE)
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class Override:
+    """One setting as applied (cell index and 1-based line in it) or, with ``reason``, why it was not."""
+
+    name: str
+    new: Value
+    cell: int | None = None
+    line: int | None = None
+    old: str | None = None
+    reason: str | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.reason is None
+
+
+@dataclass(frozen=True)
+class _Site:
+    name: str
+    line: int
+    start: int  # character span of the assigned value in the cell source
+    end: int
+    literal: bool
+
+
+def _parse(source: str) -> ast.Module | None:
+    """Parse the cell as Python, retrying with IPython escape lines blanked (``%%time`` cells included)."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        pass
+    masked = _ESCAPE_LINE.sub(lambda m: m.group(1) + "pass" if m.group(1) else "", source)
+    try:
+        return ast.parse(masked)
+    except SyntaxError:
+        return None
+
+
+def _is_literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _sites(source: str, tree: ast.Module, names: set[str]) -> list[_Site]:
+    line_starts = [0] + [m.end() for m in _NEWLINE.finditer(source)]
+
+    def offset(line: int, col_bytes: int) -> int:
+        """ast columns count UTF-8 bytes; slicing the string needs characters."""
+        start = line_starts[line - 1]
+        return start + len(source[start:].encode()[:col_bytes].decode())
+
+    sites = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            target, value = stmt.target, stmt.value
+        else:
+            continue
+        if not (isinstance(target, ast.Name) and target.id in names):
+            continue
+        assert value.end_lineno is not None and value.end_col_offset is not None
+        start, end = offset(value.lineno, value.col_offset), offset(value.end_lineno, value.end_col_offset)
+        sites.append(_Site(target.id, stmt.lineno, start, end, _is_literal(value)))
+    return sites
+
+
+def apply_overrides(nb: NotebookNode, overrides: dict[str, Value]) -> list[Override]:
+    """Rewrite, in place, every top-level literal assignment of the given names in the code cells.
+
+    A name assigned in several cells is rewritten everywhere, so a later cell cannot undo the override; an
+    assignment to an expression is left alone and reported, and so is a name with no assignment at all.
+    """
+    results: list[Override] = []
+    unparsed: list[str] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        tree = _parse(source)
+        if tree is None:
+            unparsed.append(str(index))
+            continue
+        sites = _sites(source, tree, set(overrides))
+        for site in sorted(sites, key=lambda s: s.start, reverse=True):
+            old, value = source[site.start : site.end], overrides[site.name]
+            if not site.literal:
+                results.append(
+                    Override(site.name, value, index, site.line, old, "assigned an expression, not a literal")
+                )
+                continue
+            results.append(Override(site.name, value, index, site.line, old))
+            source = source[: site.start] + repr(value) + source[site.end :]
+        if any(site.literal for site in sites):
+            cell.source = source
+    seen = {o.name for o in results}
+    reason = "no top-level assignment in any code cell"
+    if unparsed:
+        reason += f" (cells {', '.join(unparsed)} are not valid Python and were not searched)"
+    results += [Override(name, value, reason=reason) for name, value in overrides.items() if name not in seen]
+    order = list(overrides)
+    return sorted(results, key=lambda o: (order.index(o.name), o.cell is None, o.cell or 0, o.line or 0))

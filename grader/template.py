@@ -1,0 +1,198 @@
+"""Derive the student template from the reference notebooks, so the two cannot drift apart.
+
+The reference notebooks mark their solution code with ``# BEGIN SOLUTION`` / ``# END SOLUTION`` lines; the
+template keeps everything else as written and turns each region into a placeholder that fails loudly when
+run, so an unfinished notebook stops at the first gap instead of training on half a pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+import tools
+from grader.errors import GraderError
+
+SOLUTION_BEGIN = "# BEGIN SOLUTION"
+SOLUTION_END = "# END SOLUTION"
+PLACEHOLDER = ("# your code", 'raise NotImplementedError("your code")')
+TEST_IMAGES = 10_000  # the course's held-out test set; sample.csv has one row per image
+SAMPLE_CSV = "sample.csv"
+README = "README.md"
+TOOLS_LINK = "tools"
+_KEPT_METADATA = ("kernelspec", "language_info")
+
+
+class TemplateError(GraderError):
+    """A reference notebook's solution markers cannot be turned into a template."""
+
+
+def strip_solutions(source: str, where: str = "cell") -> str:
+    """Replace every solution region of a cell by the placeholder, at the region's own indentation."""
+    out: list[str] = []
+    indent: str | None = None
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        text = line.strip()
+        body = line.rstrip("\r\n")
+        if text == SOLUTION_BEGIN:
+            if indent is not None:
+                raise TemplateError(
+                    f"{where}, line {number}: {SOLUTION_BEGIN} inside another solution region"
+                )
+            indent = body[: len(body) - len(body.lstrip())]
+            ending = line[len(body) :] or "\n"
+            out += [f"{indent}{PLACEHOLDER[0]}{ending}", f"{indent}{PLACEHOLDER[1]}{ending}"]
+        elif text == SOLUTION_END:
+            if indent is None:
+                raise TemplateError(f"{where}, line {number}: {SOLUTION_END} without {SOLUTION_BEGIN}")
+            if body[: len(body) - len(body.lstrip())] != indent:
+                raise TemplateError(f"{where}, line {number}: {SOLUTION_END} is not indented like its BEGIN")
+            indent = None
+        elif indent is None:
+            out.append(line)
+        elif text and not body.startswith(indent):
+            # A line less indented than the markers would leave the placeholder in the wrong block.
+            raise TemplateError(f"{where}, line {number}: solution code is indented less than its markers")
+    if indent is not None:
+        raise TemplateError(f"{where}: {SOLUTION_BEGIN} without {SOLUTION_END}")
+    if out and not source.endswith(("\n", "\r")):
+        out[-1] = out[-1].rstrip("\r\n")
+    return "".join(out)
+
+
+def template_notebook(nb: NotebookNode, name: str) -> NotebookNode:
+    """A copy of nb with solutions stripped, outputs and execution counts cleared, metadata cleaned."""
+    template = nbformat.from_dict(nb)
+    template.metadata = {key: nb.metadata[key] for key in _KEPT_METADATA if key in nb.metadata}
+    if "language_info" in template.metadata:
+        template.metadata["language_info"] = {"name": nb.metadata.language_info.get("name", "python")}
+    for index, cell in enumerate(template.cells):
+        cell.metadata = {}
+        if cell.cell_type == "code":
+            cell.source = strip_solutions(cell.source, f"{name}, cell {index}")
+            cell.outputs = []
+            cell.execution_count = None
+    try:
+        nbformat.validate(template)
+    except nbformat.ValidationError as exc:
+        raise TemplateError(f"{name}: the template notebook is not valid nbformat ({exc.message})") from exc
+    return template
+
+
+def _title(nb: NotebookNode) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("#"):
+            return cell.source.splitlines()[0].lstrip("# ").strip()
+    return ""
+
+
+def _readme(titles: dict[str, str]) -> str:
+    rows = "\n".join(f"| `{name}` | {title} |" for name, title in sorted(titles.items(), key=lambda i: i[1]))
+    return f"""# CIFAR-10 CNN homework: starter notebooks
+
+This folder is generated from the reference solution by the course's grader; do not edit it by hand.
+
+| notebook | lab |
+| --- | --- |
+{rows}
+
+## What to fill in
+Every region marked `# your code` is followed by `raise NotImplementedError("your code")`: replace both
+lines with your code. A notebook that stops with `NotImplementedError` still has a gap at that cell.
+
+Keep the names the notebooks use (`transform_train`, `transform_val`, `trainloader`, `valloader`, `net`,
+`device`, `criterion`, `optimizer`) and the lines they print during training: the grader reads them. Keep
+hyperparameters such as `INITIAL_LR`, `REG`, `EPOCHS`, `DECAY_EPOCHS` and `DECAY` as plain top-level
+assignments `NAME = value`: the grader sets some of them (for instance `EPOCHS = 1`) for its quick check.
+Do not use absolute paths, downloads or pretrained models.
+
+## Course data
+Copy the two course zips, `cifar10_trainval_<TERM>.zip` and `cifar10_test_<TERM>.zip`, into a folder
+`data/` next to the notebooks. The loaders in `tools/` (`tools.dataset`, `tools.dataloader_test`) unpack
+them there on first use and never download anything. Do not edit or move `tools/`.
+
+## Before you submit
+- Pre-check each notebook quickly: set `EPOCHS = 1`, restart the kernel and run all cells. Every cell
+  must run without an error, and the training cell must end by printing
+  `==> Optimization finished! Best validation accuracy: ...`. Then restore your settings.
+- Run every notebook top to bottom with your final settings and save it with its outputs.
+- Lab 3 writes `predictions.csv` in the format of `{SAMPLE_CSV}`: the header `Id,Label`, then one row per
+  test image, ids 0 to {TEST_IMAGES - 1} in order, integer labels 0 to 9.
+- Submit the PDF report, `code.zip` holding the three notebooks under exactly these names, and
+  `predictions.csv`.
+"""
+
+
+def render_template(reference_dir: Path) -> dict[str, bytes]:
+    """The template's regular files by name, derived in memory so build and check share one definition."""
+    notebooks = sorted(Path(reference_dir).glob("*.ipynb"))
+    if not notebooks:
+        raise TemplateError(f"no reference notebooks (*.ipynb) in {reference_dir}")
+    files: dict[str, bytes] = {}
+    titles: dict[str, str] = {}
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        titles[path.name] = _title(nb)
+        files[path.name] = (nbformat.writes(template_notebook(nb, path.name)) + "\n").encode()
+    files[SAMPLE_CSV] = ("Id,Label\n" + "".join(f"{i},0\n" for i in range(TEST_IMAGES))).encode()
+    files[README] = _readme(titles).encode()
+    return files
+
+
+def _tools_target(out_dir: Path) -> str:
+    """Relative, so the repository can move; for the repo's student_template/ it is ``../tools``."""
+    return os.path.relpath(Path(tools.__file__).resolve().parent, Path(out_dir).resolve())
+
+
+def _stale_notebooks(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
+    return [path for path in sorted(Path(out_dir).glob("*.ipynb")) if path.name not in files]
+
+
+def build_template(reference_dir: Path, out_dir: Path) -> list[Path]:
+    """Write the template into out_dir and return its paths, the ``tools`` link included."""
+    out_dir = Path(out_dir)
+    files = render_template(reference_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in files.items():
+        path = out_dir / name
+        if not path.is_file() or path.read_bytes() != data:
+            tmp = path.with_name(f".{name}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        written.append(path)
+    for stale in _stale_notebooks(out_dir, files):
+        stale.unlink()
+    link, target = out_dir / TOOLS_LINK, _tools_target(out_dir)
+    if link.exists() and not link.is_symlink():
+        raise TemplateError(f"{link} is a real folder; remove it: the template links to the course's tools/")
+    if not link.is_symlink() or os.readlink(link) != target:
+        link.unlink(missing_ok=True)
+        link.symlink_to(target, target_is_directory=True)
+    written.append(link)
+    return written
+
+
+def check_template(reference_dir: Path, out_dir: Path) -> list[str]:
+    """Differences between out_dir and the template derived from reference_dir; empty when in sync."""
+    out_dir = Path(out_dir)
+    files = render_template(reference_dir)
+    problems = []
+    for name, data in files.items():
+        path = out_dir / name
+        if not path.is_file():
+            problems.append(f"{name}: missing")
+        elif path.read_bytes() != data:
+            problems.append(f"{name}: differs from the template derived from {reference_dir}")
+    problems += [
+        f"{path.name}: no reference notebook of that name" for path in _stale_notebooks(out_dir, files)
+    ]
+    link, target = out_dir / TOOLS_LINK, _tools_target(out_dir)
+    if not link.is_symlink():
+        problems.append(f"{TOOLS_LINK}: expected a symlink to {target}")
+    elif os.readlink(link) != target:
+        problems.append(f"{TOOLS_LINK}: links to {os.readlink(link)}, expected {target}")
+    return problems
