@@ -1,0 +1,86 @@
+"""A jupyter_client kernel manager whose ipykernel runs inside the sandbox of :mod:`grader.execute.sandbox`.
+
+The sandbox has a network namespace of its own, so the grader cannot reach the kernel over TCP loopback: the
+ZMQ channels use the ``ipc`` transport, unix sockets in a runtime folder bound into the sandbox at its own
+path.
+The kernel always runs this grader's Python, whatever kernelspec the notebook names.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import typing as t
+from pathlib import Path
+
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpec
+
+from grader.execute.sandbox import SandboxSpec, bwrap_argv, limits_preexec, sandbox_env
+
+KERNEL_ARGV = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+
+
+def private_cell(source: str, label: str) -> str:
+    """A cell that runs ``source`` in a namespace of its own, binding no name in the student's namespace.
+
+    The guard's and the probes' functions must not see (or be broken by) the student's globals: a student's
+    ``time = 5`` would otherwise reach the guard's ``time.time()``.
+    """
+    run = "__import__('builtins')"
+    return (
+        f"{run}.exec({run}.compile({source!r}, {label!r}, 'exec'), "
+        f"{{'__name__': {label!r}, '__builtins__': {run}}})"
+    )
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """Launch ipykernel under bwrap (or bare with ``sandboxed=False``) with resource limits and a log file.
+
+    Interrupts travel as ``interrupt_request`` messages: bwrap puts the kernel in a session of its own, out of
+    reach of the process-group signal jupyter_client would otherwise send.
+    """
+
+    def __init__(self, spec: SandboxSpec, *, sandboxed: bool = True, log_path: Path, **kwargs: t.Any) -> None:
+        if spec.runtime_dir is None:
+            raise ValueError("SandboxedKernelManager needs spec.runtime_dir for its connection file")
+        runtime = Path(os.path.realpath(spec.runtime_dir))
+        super().__init__(
+            transport="ipc", ip=str(runtime / "k"), connection_file=str(runtime / "kernel.json"), **kwargs
+        )
+        self.spec = spec
+        self.sandboxed = sandboxed
+        self.log_path = log_path
+        self._kernel_spec = KernelSpec(
+            argv=list(KERNEL_ARGV),
+            display_name="Python 3 (graded)",
+            language="python",
+            interrupt_mode="message",
+        )
+
+    @property
+    def launcher_helpers(self) -> int:
+        """Processes above the kernel that belong to bwrap: its monitor and the pid namespace's init."""
+        return 2 if self.sandboxed else 0
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        command = super().format_kernel_cmd(extra_arguments)
+        return bwrap_argv(self.spec, command) if self.sandboxed else command
+
+    def launch_env(self) -> dict[str, str]:
+        if self.sandboxed:  # what bwrap itself sees; the kernel gets sandbox_env through --setenv
+            return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        assert self.spec.runtime_dir is not None
+        home = Path(self.spec.runtime_dir) / "home"
+        home.mkdir(exist_ok=True)
+        return sandbox_env(self.spec, home=str(home))
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: t.Any) -> None:
+        kw["env"] = self.launch_env()
+        kw["cwd"] = str(Path(self.spec.work_dir).resolve())
+        kw["preexec_fn"] = limits_preexec(self.spec)
+        with open(self.log_path, "ab") as log:
+            kw["stdout"] = log
+            kw["stderr"] = subprocess.STDOUT
+            await super()._async_launch_kernel(kernel_cmd, **kw)

@@ -1,0 +1,112 @@
+"""Process-count and memory limits for a kernel's process tree, enforced from outside by polling.
+
+We run as root, for whom Linux ignores RLIMIT_NPROC, and CUDA needs more address space than any sensible
+RLIMIT_AS: so a thread watches the tree and kills all of it when it grows past the limits, saying why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass
+
+import psutil
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Breach:
+    """Why the tree was killed: ``kind`` is the report status, ``message`` the sentence shown to people."""
+
+    kind: str
+    message: str
+
+
+class Watchdog:
+    """Poll the tree under ``root_pid``; on a breach kill it whole and keep the :class:`Breach`.
+
+    ``helpers`` is how many of the tree's topmost processes belong to the launcher rather than the student
+    (bwrap's monitor and the pid namespace's init), so that ``max_processes`` counts the student's alone.
+    Resident memory is summed per process, then confirmed as proportional set size before killing, so that
+    forked data-loader workers sharing their parent's pages are not counted twice.
+    """
+
+    def __init__(
+        self, root_pid: int, *, memory_mb: int, max_processes: int, helpers: int = 0, interval_s: float = 0.5
+    ) -> None:
+        self.memory_mb = memory_mb
+        self.max_processes = max_processes
+        self.helpers = helpers
+        self.interval_s = interval_s
+        self.breach: Breach | None = None
+        self.peak_memory_mb = 0.0
+        self.peak_processes = 0
+        self._seen: dict[int, psutil.Process] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"watchdog-{root_pid}", daemon=True)
+        try:
+            self._root: psutil.Process | None = psutil.Process(root_pid)
+        except psutil.Error:
+            self._root = None
+
+    def start(self) -> Watchdog:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _tree(self) -> list[psutil.Process]:
+        if self._root is None:
+            return []
+        try:
+            tree = [self._root, *self._root.children(recursive=True)]
+        except psutil.Error:
+            return []
+        for process in tree:
+            self._seen.setdefault(process.pid, process)
+        return tree
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            tree = self._tree()
+            if not tree:
+                return
+            breach = self._check(tree)
+            if breach is not None:
+                self.breach = breach
+                self.kill_tree()
+                return
+
+    def _check(self, tree: list[psutil.Process]) -> Breach | None:
+        count = len(tree) - self.helpers
+        self.peak_processes = max(self.peak_processes, count)
+        if count > self.max_processes:
+            return Breach("too-many-processes", f"too many processes: {count} > {self.max_processes}")
+        rss = _sum_memory(tree, "rss")
+        if rss <= self.memory_mb * MIB:
+            self.peak_memory_mb = max(self.peak_memory_mb, rss / MIB)
+            return None
+        pss = _sum_memory(tree, "pss")
+        self.peak_memory_mb = max(self.peak_memory_mb, pss / MIB)
+        if pss > self.memory_mb * MIB:
+            return Breach("out-of-memory", f"out of memory: {pss / MIB:.0f} MB > {self.memory_mb} MB")
+        return None
+
+    def kill_tree(self) -> None:
+        """SIGKILL every process of the tree, including any seen earlier that a double fork detached."""
+        for process in [*self._tree(), *self._seen.values()]:
+            with contextlib.suppress(psutil.Error):
+                process.kill()  # psutil checks the process is still the one it saw (no pid reuse)
+
+
+def _sum_memory(tree: list[psutil.Process], field: str) -> int:
+    total = 0
+    for process in tree:
+        with contextlib.suppress(psutil.Error):
+            info = process.memory_full_info() if field == "pss" else process.memory_info()
+            total += getattr(info, field)
+    return total

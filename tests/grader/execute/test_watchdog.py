@@ -1,0 +1,60 @@
+"""The watchdog kills a whole process tree that grows past its process or memory limit, and says why."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import psutil
+
+from grader.execute.watchdog import Watchdog
+
+FORKER = """
+import os, time
+for _ in range(12):
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+time.sleep(60)
+"""
+HOG = "import time; block = bytearray(400 * 1024 * 1024); time.sleep(60)"
+
+
+def watch(code: str, **limits: int) -> tuple[Watchdog, subprocess.Popen[bytes], list[psutil.Process]]:
+    process = subprocess.Popen([sys.executable, "-c", code])
+    watchdog = Watchdog(process.pid, interval_s=0.05, **limits).start()
+    deadline = time.monotonic() + 20
+    tree: list[psutil.Process] = []
+    while watchdog.breach is None and time.monotonic() < deadline:
+        tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+        time.sleep(0.05)
+    process.wait(timeout=10)
+    watchdog.stop()
+    return watchdog, process, tree
+
+
+def test_too_many_processes_kills_the_tree() -> None:
+    watchdog, process, tree = watch(FORKER, memory_mb=10_000, max_processes=5)
+    assert watchdog.breach is not None and watchdog.breach.kind == "too-many-processes"
+    assert watchdog.breach.message.startswith("too many processes: ") and watchdog.breach.message.endswith(
+        "> 5"
+    )
+    assert process.returncode == -9
+    time.sleep(0.2)
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in tree)
+
+
+def test_memory_over_the_limit_is_out_of_memory() -> None:
+    watchdog, process, _ = watch(HOG, memory_mb=200, max_processes=10)
+    assert watchdog.breach is not None and watchdog.breach.kind == "out-of-memory"
+    assert watchdog.breach.message.endswith("> 200 MB")
+    assert process.returncode == -9
+
+
+def test_a_tree_within_its_limits_is_left_alone() -> None:
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.6)"])
+    watchdog = Watchdog(process.pid, memory_mb=1000, max_processes=5, interval_s=0.05).start()
+    assert process.wait(timeout=10) == 0
+    watchdog.stop()
+    assert watchdog.breach is None and watchdog.peak_processes == 1 and watchdog.peak_memory_mb > 1
