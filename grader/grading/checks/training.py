@@ -22,7 +22,7 @@ def runs(ev: Evidence, item: Item) -> CheckOutcome:
     run = nb.run
     evidence = {"status": run.status, "duration_s": run.duration_s, "overrides": run.overrides_applied}
     if run.status != "ok":
-        return failed(f"the notebook did not run to the end: {run.message}", **evidence)
+        return failed(f"the notebook did not run to the end ({run.status}): {run.message}", **evidence)
     return passed(f"ran top to bottom in {run.duration_s:.0f} s", **evidence)
 
 
