@@ -58,8 +58,8 @@ def apply_rubric(rubric: Rubric, outcomes: Mapping[str, CheckOutcome], mode: Mod
     bonus = _round(sum(check.points for check in checks if check.bonus))
     earned = _round(score + bonus)
     deductions: list[str] = []
-    if not format_ok and rubric.format_deduction > 0:
-        cut = _round(earned * rubric.format_deduction)
+    cut = _round(earned * rubric.format_deduction) if not format_ok else 0.0
+    if cut > 0:
         deductions.append(
             f"format: -{_pts(cut)} points ({rubric.format_deduction:.0%} of the {_pts(earned)} earned), "
             "because the submitted files are misnamed or not laid out as the handout asks"
