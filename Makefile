@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-packages test lint demo clean
+.PHONY: setup system-packages test-packages test lint demo clean
 
 setup: $(STAMP) system-packages
 
@@ -14,19 +14,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# bubblewrap sandboxes student notebooks; without it the grader refuses to execute them.
+# Debian packages, installed when missing (as root, or through sudo): bubblewrap sandboxes student
+# notebooks (without it the grader refuses to execute them); chromium renders the HTML reports in the tests.
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO="sudo -n"; \
+	else echo "warning: $$PKG is missing and cannot be installed without root"; exit 0; fi; \
+	($$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$PKG >/dev/null) \
+	|| echo "warning: could not install $$PKG (apt-get failed)"
+
 system-packages:
-	@if command -v bwrap >/dev/null; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO="sudo -n"; \
-	else echo "warning: bubblewrap is missing and cannot be installed without root"; exit 0; fi; \
-	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq bubblewrap >/dev/null \
-	|| echo "warning: could not install bubblewrap (apt-get failed)"
+	@command -v bwrap >/dev/null || { PKG=bubblewrap; $(APT_INSTALL); }
+
+test-packages:
+	@command -v chromium >/dev/null || { PKG=chromium; $(APT_INSTALL); }
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: setup lint
+test: setup test-packages lint
 	$(PY) -m pytest
 
 demo: setup
