@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from grader.commands import data, demo, grade, template
+from grader.commands import batch, data, demo, grade, gradescope, precheck, report, similarity, template
 from grader.errors import GraderError
 
-COMMANDS = (data, grade, template, demo)
+COMMANDS = (data, grade, batch, similarity, precheck, report, gradescope, template, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
