@@ -23,9 +23,9 @@ def synthetic_split(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     wave = np.sin(2 * np.pi * freq[:, None, None] * proj + phase[:, None, None])
     palette = np.random.default_rng(12345).uniform(0.2, 1.0, (10, 3)).astype(np.float32)
     colour = palette[labels] + rng.normal(0.0, 0.15, (count, 3))
-    images = 128.0 + 70.0 * wave[..., None] * colour[:, None, None, :]
+    images = (128.0 + 70.0 * wave[..., None] * colour[:, None, None, :]).astype(np.float32)
     cy, cx = rng.uniform(0.2, 0.8, (2, count))
     blob = np.exp(-(((yy - cy[:, None, None]) ** 2 + (xx - cx[:, None, None]) ** 2) / 0.01))
-    images += 60.0 * blob[..., None] * rng.choice([-1.0, 1.0], (count, 1, 1, 3))
-    images += rng.normal(0.0, 25.0, images.shape)
+    images += (60.0 * blob[..., None] * rng.choice([-1.0, 1.0], (count, 1, 1, 3))).astype(np.float32)
+    images += rng.standard_normal(images.shape, dtype=np.float32) * 20.0
     return np.clip(images, 0, 255).astype(np.uint8), labels.astype(np.int64)
