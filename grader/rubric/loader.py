@@ -35,6 +35,10 @@ def resolve_rubric(name_or_path: str | Path) -> Path:
     raise RubricError(f"rubric {str(name_or_path)!r} is neither a file nor a shipped rubric ({names})")
 
 
+# libyaml's loader when PyYAML was built with it: a batch parses the rubric once per submission.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_rubric(path: Path) -> Rubric:
     try:
         text = path.read_text(encoding="utf-8")
@@ -43,8 +47,8 @@ def load_rubric(path: Path) -> Rubric:
     except (OSError, UnicodeDecodeError) as exc:
         raise RubricError(f"rubric file {path} cannot be read: {exc}") from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise RubricError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from None
     if not isinstance(data, dict) or root is None:
