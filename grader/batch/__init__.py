@@ -1,0 +1,14 @@
+"""Batch grading of a class: find each student's submission in an LMS download, grade them in parallel."""
+
+from grader.batch.layouts import Submission, discover_submissions, stage_submission
+from grader.batch.runner import BatchEntry, BatchSummary, format_summary, grade_batch
+
+__all__ = [
+    "BatchEntry",
+    "BatchSummary",
+    "Submission",
+    "discover_submissions",
+    "format_summary",
+    "grade_batch",
+    "stage_submission",
+]
