@@ -30,7 +30,7 @@ class Finding(BaseModel):
 
 
 class CheckOutcome(BaseModel):
-    """What a check reports: a verdict with evidence. ``fraction`` in [0, 1] lets a rubric give partial credit."""
+    """A verdict with evidence; ``fraction`` in [0, 1] lets a rubric give partial credit."""
 
     status: CheckStatus
     message: str

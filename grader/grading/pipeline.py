@@ -150,11 +150,19 @@ def _static_evidence(
         else:
             try:
                 evidence.predictions = read_predictions(
-                    path, [tuple(h) for h in rubric.predictions.headers], rubric.predictions.rows
+                    path, [tuple(h) for h in rubric.predictions.headers], _test_rows(rubric, options.data_dir)
                 )
             except PredictionsError as exc:
                 evidence.predictions_error = str(exc)
     return evidence, located.format_ok
+
+
+def _test_rows(rubric: Rubric, data_dir: Path | None) -> int:
+    """Rows predictions.csv must have: the course data's test images when known, else the rubric's count."""
+    test_images = data_dir / layout.TEST_IMAGES if data_dir is not None else None
+    if test_images is None or not test_images.is_file():
+        return rubric.predictions.rows
+    return int(np.load(test_images, mmap_mode="r").shape[0])
 
 
 def _labels(data_dir: Path | None) -> Labels:

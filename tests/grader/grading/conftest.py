@@ -18,10 +18,9 @@ REFERENCE_NOTEBOOKS = Path(__file__).resolve().parents[3] / "reference" / "noteb
 
 
 @pytest.fixture(scope="session")
-def small_rubric(tmp_path_factory: pytest.TempPathFactory, synthetic_course: Path) -> Path:
-    """The F20 rubric with the predictions row count of the synthetic test split."""
+def small_rubric(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The F20 rubric with a quick-mode subset that fits the small synthetic data."""
     data = yaml.safe_load((RUBRICS_DIR / "ece590-hw2-f20.yaml").read_text())
-    data["predictions"]["rows"] = len(np.load(synthetic_course / layout.TEST_IMAGES))
     data["quick"]["subset"] = {"train": 400, "val": 100, "test": 100}
     path = tmp_path_factory.mktemp("rubric") / "f20-small.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -77,11 +76,10 @@ def e2e_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def e2e_rubric(tmp_path_factory: pytest.TempPathFactory, e2e_course: Path) -> Path:
-    """The F20 rubric sized for e2e_course, with short limits so hostile cells end quickly."""
+def e2e_rubric(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The F20 rubric with a quick subset for e2e_course and short limits, so hostile cells end quickly."""
     data = yaml.safe_load((RUBRICS_DIR / "ece590-hw2-f20.yaml").read_text())
-    data["predictions"]["rows"] = len(np.load(e2e_course / layout.TEST_IMAGES))
-    data["quick"]["subset"] = {"train": 1000, "val": 300, "test": 200}
+    data["quick"]["subset"] = {"train": 2700, "val": 300, "test": 200}
     data["limits"]["quick"] = {"cell_timeout_s": 240, "notebook_timeout_s": 480}
     path = tmp_path_factory.mktemp("rubric") / "f20-e2e.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -92,10 +90,7 @@ def e2e_rubric(tmp_path_factory: pytest.TempPathFactory, e2e_course: Path) -> Pa
 def reference_sample(tmp_path_factory: pytest.TempPathFactory, e2e_course: Path, e2e_rubric: Path) -> Path:
     """The reference notebooks executed on e2e_course, with the predictions.csv Lab 3 wrote."""
     from grader.rubric import load_rubric
-    from grader.samples import reference_submission
+    from grader.samples import SAMPLE_EPOCHS, reference_submission
 
     out = tmp_path_factory.mktemp("samples") / "reference"
-    return reference_submission(load_rubric(e2e_rubric), e2e_course, out, REFERENCE_EPOCHS)
-
-
-REFERENCE_EPOCHS = {"lenet5": 8, "lenet5_dev": 8, "resnet": 4}
+    return reference_submission(load_rubric(e2e_rubric), e2e_course, out, SAMPLE_EPOCHS)
