@@ -115,9 +115,11 @@ Copy the two course zips, `cifar10_trainval_<TERM>.zip` and `cifar10_test_<TERM>
 them there on first use and never download anything. Do not edit or move `tools/`.
 
 ## Before you submit
-- Pre-check each notebook quickly: set `EPOCHS = 1`, restart the kernel and run all cells. Every cell
-  must run without an error, and the training cell must end by printing
-  `==> Optimization finished! Best validation accuracy: ...`. Then restore your settings.
+- Run the pre-check: `make precheck` (or `python -m grader precheck .`). It runs the TAs' quick checks on
+  CPU with the course zips in `data/` (a few epochs on a small subset), lists what will fail with a fix for
+  each and what is still to do, and exits non-zero when something fails. Install the grader first:
+  `pip install git+<course grader repository URL>`. On GitHub, `.github/workflows/precheck.yml` runs it
+  on every push once the repository variables `GRADER_REPO_URL` and `COURSE_DATA_URL` are set.
 - Run every notebook top to bottom with your final settings and save it with its outputs.
 - Lab 3 writes `predictions.csv` in the format of `{SAMPLE_CSV}`: the header `Id,Label`, then one row per
   test image, ids 0 to {TEST_IMAGES - 1} in order, integer labels 0 to 9.
