@@ -6,18 +6,11 @@ import argparse
 from pathlib import Path
 
 from grader.batch import format_summary, grade_batch
-from grader.commands.grade import add_grading_arguments
-from grader.grading import GradeOptions
+from grader.commands.grade import add_grading_arguments, grading_options
 
 
 def batch(args: argparse.Namespace) -> int:
-    options = GradeOptions(
-        rubric=args.rubric,
-        out_dir=Path(args.out),
-        data_dir=Path(args.data) if args.data else None,
-        mode=args.mode,
-        sandbox=not args.no_sandbox,
-    )
+    options = grading_options(args)
     gpus = [gpu.strip() for gpu in args.gpus.split(",") if gpu.strip()] if args.gpus else None
     try:
         summary = grade_batch(

@@ -8,14 +8,19 @@ from pathlib import Path
 from grader.grading import GradeOptions, grade_submission
 
 
-def grade(args: argparse.Namespace) -> int:
-    options = GradeOptions(
+def grading_options(args: argparse.Namespace) -> GradeOptions:
+    """The options of ``add_grading_arguments``, as the pipeline takes them."""
+    return GradeOptions(
         rubric=args.rubric,
         out_dir=Path(args.out),
         data_dir=Path(args.data) if args.data else None,
         mode=args.mode,
         sandbox=not args.no_sandbox,
     )
+
+
+def grade(args: argparse.Namespace) -> int:
+    options = grading_options(args)
     result = grade_submission(Path(args.submission), options)
     print(
         f"{result.submission_id}: {result.score:g} / {result.max_score:g}"

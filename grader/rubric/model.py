@@ -57,26 +57,10 @@ ModelName = Literal[
 MODEL_NAMES: tuple[str, ...] = get_args(ModelName)
 DataApi = Literal["train_flag", "mode", "torchvision"]
 
-# Checks that look at one notebook, and checks that need the rubric's predictions file.
-NOTEBOOK_CHECKS = frozenset(
-    {
-        "notebook_valid",
-        "notebook_executed",
-        "no_pretrained",
-        "runs",
-        "model_shape",
-        "model_params",
-        "resnet_structure",
-        "optimizer",
-        "criterion",
-        "augmentation",
-        "batchnorm",
-        "swish",
-        "val_accuracy",
-        "learns",
-    }
-)
+# Checks that need the rubric's predictions file, and checks that look at one notebook (all the others but
+# file_present, which looks at a notebook or a file, and manual).
 PREDICTIONS_CHECKS = frozenset({"predictions_format", "holdout_accuracy", "predictions_agreement"})
+NOTEBOOK_CHECKS = frozenset(CHECK_KINDS) - PREDICTIONS_CHECKS - {"file_present", "manual"}
 _FILES = ("report", "predictions")
 
 _STATIC_CAPABLE: tuple[Mode, ...] = ("static", "quick", "full")

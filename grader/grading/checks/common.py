@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
+from grader.execute.runner import Status
 from grader.grading.evidence import NotebookEvidence
 from grader.result import CheckOutcome
 
-# Run outcomes after which nothing about the notebook can be trusted: its run-based checks all fail.
-FATAL_RUN_STATUSES = {
-    "cell-timeout",
-    "notebook-timeout",
-    "kernel-died",
-    "out-of-memory",
-    "too-many-processes",
-    "sandbox-unavailable",
-    "invalid-notebook",
-    "grader-error",
-}
+# Run outcomes after which nothing about the notebook can be trusted: its run-based checks all fail. After a
+# cell error the kernel is alive and the probes ran, so what they saw is still evidence.
+FATAL_RUN_STATUSES = frozenset(get_args(Status)) - {"ok", "cell-error"}
 
 
 def passed(message: str, **evidence: Any) -> CheckOutcome:

@@ -10,9 +10,13 @@ from grader.rubric.model import Item
 SWISH_TOLERANCE = 1e-3
 
 
+def _model(ev: Evidence, item: Item) -> tuple[dict | None, CheckOutcome | None]:
+    """What the probe saw of the item's notebook's model, or why there is nothing to check."""
+    return probe_section(ev.notebooks[item.notebook], "model", "a model (`net` or an nn.Module)")
+
+
 def model_shape(ev: Evidence, item: Item) -> CheckOutcome:
-    nb = ev.notebooks[item.notebook]
-    model, problem = probe_section(nb, "model", "a model (`net` or an nn.Module)")
+    model, problem = _model(ev, item)
     if problem:
         return problem
     classes = item.params.get("classes", 10)
@@ -27,8 +31,7 @@ def model_shape(ev: Evidence, item: Item) -> CheckOutcome:
 
 
 def model_params(ev: Evidence, item: Item) -> CheckOutcome:
-    nb = ev.notebooks[item.notebook]
-    model, problem = probe_section(nb, "model", "a model (`net` or an nn.Module)")
+    model, problem = _model(ev, item)
     if problem:
         return problem
     expected, tolerance = item.params["expected"], item.params.get("tolerance", 0)
@@ -49,8 +52,7 @@ def model_params(ev: Evidence, item: Item) -> CheckOutcome:
 
 
 def resnet_structure(ev: Evidence, item: Item) -> CheckOutcome:
-    nb = ev.notebooks[item.notebook]
-    model, problem = probe_section(nb, "model", "a model (`net` or an nn.Module)")
+    model, problem = _model(ev, item)
     if problem:
         return problem
     want_channels = list(item.params.get("stage_channels", [16, 32, 64]))
@@ -70,8 +72,7 @@ def resnet_structure(ev: Evidence, item: Item) -> CheckOutcome:
 
 def batchnorm(ev: Evidence, item: Item) -> CheckOutcome:
     """BN after every conv/linear but the last, counted in the order the forward pass used them."""
-    nb = ev.notebooks[item.notebook]
-    model, problem = probe_section(nb, "model", "a model (`net` or an nn.Module)")
+    model, problem = _model(ev, item)
     if problem:
         return problem
     placement = model.get("batchnorm", [])
@@ -92,8 +93,7 @@ def batchnorm(ev: Evidence, item: Item) -> CheckOutcome:
 
 def swish(ev: Evidence, item: Item) -> CheckOutcome:
     """Numerically: some activation module of the model computes x * sigmoid(x)."""
-    nb = ev.notebooks[item.notebook]
-    model, problem = probe_section(nb, "model", "a model (`net` or an nn.Module)")
+    model, problem = _model(ev, item)
     if problem:
         return problem
     activations = model.get("activations", [])
