@@ -1,0 +1,1 @@
+"""One module per lab experiment; each exposes HELP, add_arguments(parser) and run(args) for the CLI."""
