@@ -58,6 +58,8 @@ def test_demo_runs_offline_on_the_embedded_default(tmp_path: Path, monkeypatch, 
     monkeypatch.delenv("CIFAR10_DIR", raising=False)
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
-    assert "building course data from synthetic:6000" in out
-    assert "| | total | 5400 | 600 | 1200 |" in out
-    assert (tmp_path / "demo" / "course-data" / "hidden" / "test-labels.npy").is_file()
+    assert "building course data from synthetic:3000" in out
+    assert "| | total | 2700 | 300 | 600 |" in out
+    assert "4 submissions in" in out and "4 graded" in out
+    assert (tmp_path / "demo" / "graded" / "index.html").is_file()
+    assert (tmp_path / "demo" / "graded" / "reference" / "report.html").is_file()

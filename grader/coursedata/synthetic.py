@@ -16,7 +16,7 @@ def synthetic_split(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     labels = np.arange(count) % 10
     rng.shuffle(labels)
     yy, xx = np.mgrid[0:32, 0:32].astype(np.float32) / 32.0
-    theta = labels * (np.pi / 10) + rng.normal(0.0, 0.12, count)
+    theta = labels * (np.pi / 10) + rng.normal(0.0, 0.08, count)
     freq = 2.0 + (labels % 3) + rng.uniform(-0.3, 0.3, count)
     phase = rng.uniform(0, 2 * np.pi, count)
     proj = np.cos(theta)[:, None, None] * xx + np.sin(theta)[:, None, None] * yy
@@ -27,5 +27,5 @@ def synthetic_split(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     cy, cx = rng.uniform(0.2, 0.8, (2, count))
     blob = np.exp(-(((yy - cy[:, None, None]) ** 2 + (xx - cx[:, None, None]) ** 2) / 0.01))
     images += (60.0 * blob[..., None] * rng.choice([-1.0, 1.0], (count, 1, 1, 3))).astype(np.float32)
-    images += rng.standard_normal(images.shape, dtype=np.float32) * 20.0
+    images += rng.standard_normal(images.shape, dtype=np.float32) * 12.0
     return np.clip(images, 0, 255).astype(np.uint8), labels.astype(np.int64)
