@@ -4,17 +4,20 @@ The template pipeline is what the notebooks do: tools.dataset.CIFAR10 with PIL t
 (RandomCrop(32, padding=4), RandomHorizontalFlip, ToTensor, Normalize) behind a DataLoader (batch 128, val
 batch 100, NUM_WORKERS 2), and a loop that calls .item() every batch. The reference trainer runs the same
 augmentation on uint8 batches on the device. Both epochs include the pass over the val split; the first epoch
-of each is a warm-up and is left out of the median when there is more than one.
+of each is a warm-up and is left out when there is more than one; the fastest remaining epoch is reported, the
+estimate least disturbed by other load on a shared machine.
 
 Usage: python benchmarks/bench_trainer.py [--data DIR] [--limit N] [--epochs 2] [--threads 2] [--json OUT]
-(without --data, the course data is built from ../shared/data/cifar10 into a temporary folder).
+(without --data, the course data is built from ../shared/data/cifar10 into a temporary folder). On a machine
+shared with other jobs, run it with OMP_WAIT_POLICY=PASSIVE (as `python -m reference` does): spinning OpenMP
+threads slow both pipelines many times over as soon as another process competes for the cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -112,8 +115,7 @@ def template_epochs(
 
 
 def steady(seconds: list[float]) -> float:
-    """Median epoch time without the warm-up epoch."""
-    return statistics.median(seconds[1:] if len(seconds) > 1 else seconds)
+    return min(seconds[1:] if len(seconds) > 1 else seconds)
 
 
 def with_course_data(data_dir: str | None, run: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
@@ -153,6 +155,7 @@ def main() -> None:
             "device": str(device),
             "threads": args.threads,
             "template_workers": args.workers,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "reference_epoch_s": fast,
             "template_epoch_s": slow,
             "reference_s": steady(fast),
