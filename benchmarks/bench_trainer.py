@@ -8,9 +8,9 @@ of each is a warm-up and is left out when there is more than one; the fastest re
 estimate least disturbed by other load on a shared machine.
 
 Usage: python benchmarks/bench_trainer.py [--data DIR] [--limit N] [--epochs 2] [--threads 2] [--json OUT]
-(without --data, the course data is built from ../shared/data/cifar10 into a temporary folder). On a machine
-shared with other jobs, run it with OMP_WAIT_POLICY=PASSIVE (as `python -m reference` does): spinning OpenMP
-threads slow both pipelines many times over as soon as another process competes for the cores.
+(without --data, the course data is built from ../shared/data/cifar10 into a temporary folder). Both pipelines
+run in the same process and OpenMP environment; time them on an otherwise idle machine, since spinning OpenMP
+threads slow both many times over as soon as another process competes for the cores.
 """
 
 from __future__ import annotations
