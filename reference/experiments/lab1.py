@@ -6,17 +6,17 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from reference.data import load_course_data
-from reference.train import EpochMetrics, TrainConfig, TrainResult, train
+from reference.train import TrainConfig, TrainResult, train
 from reference.train.device import resolve_device
 
 from .plots import plot_curves
 from .report import environment, markdown_table, percent, write_json, write_summary
+from .runs import echo
 
 HELP = "LeNet-5 baseline: >= 63% val accuracy, initial loss vs ln(10), default vs Kaiming init"
 TARGET_VAL_ACC = 0.63
@@ -72,7 +72,7 @@ def run_lab1(
     for init in ("default", "kaiming") if init_comparison else ("default",):
         log_path = out_dir / f"train-{init}.jsonl"
         log_path.unlink(missing_ok=True)
-        runs[init] = train(replace(config, init=init), data, log_path=log_path, on_epoch=_echo(init))
+        runs[init] = train(replace(config, init=init), data, log_path=log_path, on_epoch=echo(init))
     results = {
         "experiment": "lab1",
         "target_val_acc": TARGET_VAL_ACC,
@@ -87,17 +87,6 @@ def run_lab1(
     write_json(out_dir / "results.json", results)
     _write_summary(results, runs, out_dir / "summary.md")
     return results
-
-
-def _echo(init: str) -> Callable[[EpochMetrics], None]:
-    def echo(m: EpochMetrics) -> None:
-        print(
-            f"[{init}] epoch {m.epoch}: train loss {m.train_loss:.4f} acc {m.train_acc:.4f}, "
-            f"val loss {m.val_loss:.4f} acc {m.val_acc:.4f}, lr {m.lr:.4f}, {m.seconds:.1f} s",
-            flush=True,
-        )
-
-    return echo
 
 
 def _write_figures(runs: dict[str, TrainResult], out_dir: Path) -> list[str]:
