@@ -30,6 +30,7 @@ from grader.execute.guard import guard_source
 from grader.execute.kernel import SandboxedKernelManager, private_cell
 from grader.execute.probes import PROBE_FILE, TEST_PREDICTIONS, VAL_PREDICTIONS, probe_source
 from grader.execute.sandbox import DATA_MOUNT, TOOLS_MOUNT, SandboxSpec, sandbox_unavailable_reason
+from grader.execute.seeding import RUN_SEED, seed_source
 from grader.execute.watchdog import Breach, Watchdog
 from grader.notebooks.overrides import apply_overrides
 from tools import layout
@@ -66,6 +67,7 @@ class ExecutionReport(BaseModel):
     status: Status
     message: str
     sandboxed: bool
+    seed: int | None = None  # the kernel's random generators were seeded with it before the first cell
     failed_cell: int | None = None
     cells_executed: int = 0  # code cells sent to the kernel, the one that failed included
     executed_notebook: str | None = None
@@ -92,6 +94,7 @@ class _Run:
     spec: SandboxSpec
     sandboxed: bool
     grader_dir: Path
+    seed: int | None = None
     status: Status = "ok"
     message: str = ""
     failed_cell: int | None = None
@@ -147,16 +150,18 @@ def run_notebook(
     run_probes: bool = True,
     probe_timeout_s: float = 300.0,
     startup_timeout_s: float = 120.0,
+    seed: int | None = RUN_SEED,
 ) -> ExecutionReport:
     """Run ``notebook`` with ``spec.work_dir`` as its cwd and report; never raises for the student's doing.
 
     ``overrides`` rewrite top-level ``NAME = literal`` settings first (quick mode). Outputs land in
     ``<work_dir>/.grader/``, which is emptied first: the executed notebook, the guard's events, the probe's
-    JSON and prediction arrays, and the kernel's own log.
+    JSON and prediction arrays, and the kernel's own log. ``seed`` (None: unseeded) seeds random, numpy and
+    torch before the first cell.
     """
     start = time.monotonic()
     notebook = Path(notebook)
-    run = _Run(notebook, spec, sandboxed, Path(os.path.realpath(spec.work_dir)) / GRADER_DIR)
+    run = _Run(notebook, spec, sandboxed, Path(os.path.realpath(spec.work_dir)) / GRADER_DIR, seed)
     report: dict[str, t.Any] = {}
     if sandboxed and (reason := sandbox_unavailable_reason()) is not None:
         run.fail("sandbox-unavailable", f"{notebook.name} was not run: {reason}")
@@ -301,6 +306,8 @@ async def _start(run: _Run, client: NotebookClient, km: SandboxedKernelManager) 
         run.fail("kernel-died", f"the kernel did not start {where}: {_one_line(exc)}; {_log_tail(run, 300)}")
         return False
     run.kernel_start_s = time.monotonic() - begin
+    if run.sandboxed and km.pid_cap is None:
+        run.notes.append("no pids cgroup: only the watchdog's twice-a-second count limits processes")
     try:
         guard = private_cell(guard_source(run.grader_dir / EVENTS_FILE), "grader_guard")
         reply = await _run_hidden(client, km, guard, SETUP_TIMEOUT_S)
@@ -311,7 +318,23 @@ async def _start(run: _Run, client: NotebookClient, km: SandboxedKernelManager) 
         detail = f"{reply.get('ename')}: {reply.get('evalue')}"
         run.fail("sandbox-unavailable", f"the run-time guard could not be installed: {detail}")
         return False
+    if run.seed is not None:
+        await _seed(run, client, km)
     return True
+
+
+async def _seed(run: _Run, client: NotebookClient, km: SandboxedKernelManager) -> None:
+    """Seed the kernel; a failure is noted, and the student's first cell then meets the same problem."""
+    assert run.seed is not None
+    try:
+        code = private_cell(seed_source(run.seed), "grader_seed")
+        reply = await _run_hidden(client, km, code, SETUP_TIMEOUT_S)
+        problem = None if reply.get("status") == "ok" else f"{reply.get('ename')}: {reply.get('evalue')}"
+    except Exception as exc:
+        problem = _one_line(exc)
+    if problem is not None:
+        run.notes.append(f"the random generators were not seeded: {problem}")
+        run.seed = None
 
 
 async def _run_cells(
@@ -459,6 +482,7 @@ async def _stop(run: _Run, client: NotebookClient, km: SandboxedKernelManager) -
         run.watchdog.kill_tree()
     with contextlib.suppress(Exception):
         await km.cleanup_resources()
+    km.release_pid_cap()
 
 
 def _write_executed(run: _Run, nb: nbformat.NotebookNode) -> str | None:
@@ -550,6 +574,7 @@ def _report(run: _Run, start: float, extra: dict[str, t.Any]) -> ExecutionReport
         status=run.status,
         message=run.message,
         sandboxed=run.sandboxed,
+        seed=run.seed,
         failed_cell=run.failed_cell,
         cells_executed=run.cells_executed,
         executed_notebook=extra.get("executed_notebook"),

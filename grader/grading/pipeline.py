@@ -18,6 +18,7 @@ import numpy as np
 from grader import __version__
 from grader.errors import GraderError
 from grader.execute import SandboxSpec, run_notebook, sandbox_available
+from grader.execute.seeding import RUN_SEED
 from grader.grading.checks import evaluate
 from grader.grading.evidence import Evidence, Labels, NotebookEvidence
 from grader.grading.quickdata import quick_subset
@@ -289,6 +290,7 @@ def _finish(
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "gpu": _gpu_present() if options.gpu is None else options.gpu,
+            "seed": None if options.mode == "static" else RUN_SEED,
         },
     )
     write_result(result, sub_out / RESULT_FILE)

@@ -291,3 +291,16 @@ def test_a_flood_of_output_is_cut_and_says_so(work_dir: Path) -> None:
     assert stdout_of(report, 1) == "after\n"
     assert report.executed_notebook is not None
     assert "output was dropped: too much output" in Path(report.executed_notebook).read_text()
+
+
+@sandboxed
+def test_the_kernel_is_seeded_so_two_runs_draw_the_same_numbers(work_dir: Path) -> None:
+    draw = "import random, numpy, torch\nprint([random.random(), numpy.random.rand(), torch.rand(1).item()])"
+    notebook = write_notebook(work_dir, draw)
+    first = run(notebook, make_spec(work_dir, None))
+    first_draw = json_of(first, 0)
+    second = run(notebook, make_spec(work_dir, None))
+    assert first.seed == second.seed == runner.RUN_SEED
+    assert json_of(second, 0) == first_draw
+    unseeded = run(notebook, make_spec(work_dir, None), seed=None)
+    assert unseeded.seed is None and json_of(unseeded, 0) != first_draw
