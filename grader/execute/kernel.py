@@ -17,6 +17,7 @@ from pathlib import Path
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec
 
+from grader.execute.pidcap import PidCap
 from grader.execute.sandbox import SandboxSpec, bwrap_argv, limits_preexec, sandbox_env
 
 KERNEL_ARGV = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
@@ -52,6 +53,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.spec = spec
         self.sandboxed = sandboxed
         self.log_path = log_path
+        self.pid_cap: PidCap | None = None
         self._kernel_spec = KernelSpec(
             argv=list(KERNEL_ARGV),
             display_name="Python 3 (graded)",
@@ -79,8 +81,23 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: t.Any) -> None:
         kw["env"] = self.launch_env()
         kw["cwd"] = str(Path(self.spec.work_dir).resolve())
-        kw["preexec_fn"] = limits_preexec(self.spec)
+        apply_limits = limits_preexec(self.spec)
+        if self.sandboxed and self.pid_cap is None:
+            self.pid_cap = PidCap.create(self.spec.max_processes)
+        cap = self.pid_cap
+
+        def preexec() -> None:
+            apply_limits()
+            if cap is not None:
+                cap.join()
+
+        kw["preexec_fn"] = preexec
         with open(self.log_path, "ab") as log:
             kw["stdout"] = log
             kw["stderr"] = subprocess.STDOUT
             await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def release_pid_cap(self) -> None:
+        if self.pid_cap is not None:
+            self.pid_cap.remove()
+            self.pid_cap = None
