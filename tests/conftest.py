@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from grader.coursedata import build_course_data
+from grader.rubric import RUBRICS_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -27,3 +29,32 @@ def synthetic_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("course") / "synthetic"
     build_course_data("synthetic:1000", out, relabel_seed=3)
     return out
+
+
+@pytest.fixture(scope="session")
+def e2e_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Synthetic course data large enough for the reference notebooks to clear the handout's thresholds."""
+    out = tmp_path_factory.mktemp("e2e") / "course"
+    build_course_data("synthetic:3000", out, relabel_seed=5)
+    return out
+
+
+@pytest.fixture(scope="session")
+def e2e_rubric(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The F20 rubric with a quick subset for e2e_course and short limits, so hostile cells end quickly."""
+    data = yaml.safe_load((RUBRICS_DIR / "ece590-hw2-f20.yaml").read_text())
+    data["quick"]["subset"] = {"train": 2700, "val": 300, "test": 200}
+    data["limits"]["quick"] = {"cell_timeout_s": 240, "notebook_timeout_s": 480}
+    path = tmp_path_factory.mktemp("rubric") / "f20-e2e.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def reference_sample(tmp_path_factory: pytest.TempPathFactory, e2e_course: Path, e2e_rubric: Path) -> Path:
+    """The reference notebooks executed on e2e_course, with the predictions.csv Lab 3 wrote."""
+    from grader.rubric import load_rubric
+    from grader.samples import SAMPLE_EPOCHS, reference_submission
+
+    out = tmp_path_factory.mktemp("samples") / "reference"
+    return reference_submission(load_rubric(e2e_rubric), e2e_course, out, SAMPLE_EPOCHS)
