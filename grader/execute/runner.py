@@ -58,6 +58,7 @@ INTERRUPT_GRACE_S = 10.0
 MAX_CELL_OUTPUT_BYTES = 5 * 1024 * 1024
 MAX_NOTEBOOK_OUTPUT_BYTES = 50 * 1024 * 1024
 SETUP_TIMEOUT_S = 60.0
+BUSY_PROCESSES = 16  # more than a notebook with DataLoader workers starts
 
 
 class ExecutionReport(BaseModel):
@@ -300,6 +301,7 @@ async def _start(run: _Run, client: NotebookClient, km: SandboxedKernelManager) 
             memory_mb=run.spec.memory_mb,
             max_processes=run.spec.max_processes,
             helpers=km.launcher_helpers,
+            pid_cap=km.pid_cap,
         ).start()
         await client.async_start_new_kernel_client()
     except Exception as exc:
@@ -358,7 +360,8 @@ async def _run_cells(
                 await task
             run.fail(
                 "notebook-timeout",
-                f"the notebook exceeded its {notebook_timeout_s:g} s limit while running cell {index}",
+                f"the notebook exceeded its {notebook_timeout_s:g} s limit while running cell {index}"
+                + _busy(run),
                 index,
             )
             return
@@ -366,7 +369,8 @@ async def _run_cells(
         if error is None:
             continue
         if isinstance(error, CellTimeoutError):
-            run.fail("cell-timeout", f"cell {index} exceeded its {cell_timeout_s:g} s limit", index)
+            limit = f"cell {index} exceeded its {cell_timeout_s:g} s limit"
+            run.fail("cell-timeout", limit + _busy(run), index)
         elif isinstance(error, CellExecutionError):
             run.fail("cell-error", f"cell {index} raised {error.ename}: {_first_line(error.evalue)}", index)
         elif isinstance(error, DeadKernelError):
@@ -374,6 +378,12 @@ async def _run_cells(
         else:
             raise error
         return
+
+
+def _busy(run: _Run) -> str:
+    """A clause naming a crowd of processes, the likely reason a cell ran out of time (a slow fork bomb)."""
+    peak = 0 if run.watchdog is None else run.watchdog.peak_processes
+    return f", with {peak} processes running" if peak > BUSY_PROCESSES else ""
 
 
 def _first_line(text: str) -> str:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import psutil
 
+from grader.execute.pidcap import PidCap
+
 MIB = 1024 * 1024
 
 
@@ -33,8 +35,16 @@ class Watchdog:
     """
 
     def __init__(
-        self, root_pid: int, *, memory_mb: int, max_processes: int, helpers: int = 0, interval_s: float = 0.5
+        self,
+        root_pid: int,
+        *,
+        memory_mb: int,
+        max_processes: int,
+        helpers: int = 0,
+        interval_s: float = 0.5,
+        pid_cap: PidCap | None = None,
     ) -> None:
+        self.pid_cap = pid_cap
         self.memory_mb = memory_mb
         self.max_processes = max_processes
         self.helpers = helpers
@@ -72,6 +82,16 @@ class Watchdog:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
+            if self.pid_cap is not None:  # count first from the cgroup: cheap even for a fork bomb
+                count = len(self.pid_cap.processes()) - self.helpers
+                self.peak_processes = max(self.peak_processes, count)
+                if count > self.max_processes:
+                    self.breach = Breach(
+                        "too-many-processes", f"too many processes: {count} > {self.max_processes}"
+                    )
+                    self.pid_cap.kill()
+                    self.kill_tree()
+                    return
             tree = self._tree()
             if not tree:
                 return

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.execute.pidcap import TASKS_PER_PROCESS, PidCap
+from grader.execute.watchdog import Watchdog
 
 FORKER = """
 import os, time
@@ -47,3 +48,15 @@ def test_forks_beyond_the_cap_fail_and_removal_kills_the_rest(cap: PidCap) -> No
 
 def test_no_cgroup_root_means_no_cap(tmp_path: Path) -> None:
     assert PidCap.create(4, roots=(tmp_path / "absent",)) is None
+
+
+def test_the_watchdog_counts_from_the_cgroup_and_kills_it_whole(cap: PidCap) -> None:
+    sleepers = "import os, time\nfor _ in range(20):\n    os.fork() or time.sleep(60)\ntime.sleep(60)"
+    parent = subprocess.Popen([sys.executable, "-c", sleepers], preexec_fn=cap.join)
+    watchdog = Watchdog(parent.pid, memory_mb=4096, max_processes=8, interval_s=0.1, pid_cap=cap).start()
+    parent.wait(timeout=30)
+    watchdog.stop()
+    assert watchdog.breach is not None and watchdog.breach.kind == "too-many-processes"
+    assert watchdog.breach.message.startswith("too many processes: ")
+    cap.remove()
+    assert not cap.path.exists()
