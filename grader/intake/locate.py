@@ -3,8 +3,9 @@
 Students rename files by accident: the OS adds `` (1)``, Colab adds ``Copy of``, Canvas prefixes the student's
 name and suffixes ``-1`` on a resubmission, and people type underscores or capitals. Those are accepted so
 that the code still gets graded, with a warning and ``format_ok`` False so the rubric's format deduction can
-apply. Matching is done in tiers, best first, and each file is used once, so ``lenet5-cifar10-dev.ipynb``
-is never taken for ``lenet5-cifar10.ipynb``.
+apply. A name that differs only in case or separators (``resnet_cifar10.ipynb``) is the same name typed
+differently: it is noted, never penalised. Matching is done in tiers, best first, and each file is used once,
+so ``lenet5-cifar10-dev.ipynb`` is never taken for ``lenet5-cifar10.ipynb``.
 """
 
 from __future__ import annotations
@@ -209,12 +210,13 @@ def _match_expected(
             continue
         cand = candidates[c]
         if tiers[e, c] != _TIER_EXACT or cand.depth > _EXACT_MAX_DEPTH:
-            located.format_ok = False
+            slip = tiers[e, c] > _TIER_CASE or cand.depth > _EXACT_MAX_DEPTH
+            located.format_ok = located.format_ok and not slip
             where = " (deeper than two folders)" if cand.depth > _EXACT_MAX_DEPTH else ""
             located.findings.append(
                 Finding(
                     kind="file-name",
-                    severity="warning",
+                    severity="warning" if slip else "info",
                     detail=f"found {cand.label!r}{where} for expected {item.filename!r}",
                 )
             )
