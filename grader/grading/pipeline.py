@@ -104,6 +104,7 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
         clock = time.perf_counter()
         _run_notebooks(evidence, options, sub_out)
         timings["execution_s"] = time.perf_counter() - clock
+        timings |= {f"run_{key}_s": nb.run.duration_s for key, nb in evidence.notebooks.items() if nb.run}
     outcomes = evaluate(evidence, rubric.items)
     _copy_artifacts(evidence, sub_out)
     return _finish(rubric, options, src, sub_id, sub_out, outcomes, findings, format_ok, timings, started)
