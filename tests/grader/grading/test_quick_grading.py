@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from grader.execute import sandbox_available
 from grader.grading import GradeOptions, grade_submission
 from grader.samples import broken_submission, pretrained_submission, template_submission
-from tests.grader.grading.conftest import code_notebook
 
 pytestmark = [
     pytest.mark.slow,
@@ -71,38 +68,3 @@ def test_pretrained_weights_are_blocked_and_voided(
     assert checks["integrity.resnet"].status == "fail"
     assert checks["lab3.b"].status == "fail" and "pretrained" in checks["lab3.b"].message
     assert "blocked at run time: torchvision.weights" in checks["integrity.resnet"].message
-
-
-HOSTILE_CELLS = {
-    "infinite loop": ("while True:\n    pass", "cell-timeout"),
-    "os._exit": ("import os\nos._exit(1)", "kernel-died"),
-    "socket connect": ("import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=2)", "cell-error"),
-    "torch.hub.load": (
-        "import torch\ntorch.hub.load('pytorch/vision', 'resnet18', pretrained=True)",
-        "cell-error",
-    ),
-}
-
-
-@pytest.mark.parametrize("case", sorted(HOSTILE_CELLS))
-def test_hostile_cell_ends_in_a_failed_verdict(
-    case, tmp_path, reference_sample, e2e_rubric, e2e_course
-) -> None:
-    source, status = HOSTILE_CELLS[case]
-    sub = tmp_path / "hostile"
-    sub.mkdir()
-    lab1 = shutil.copy(reference_sample / "lenet5-cifar10.ipynb", sub)  # one notebook keeps the case short
-    nb = nbformat.read(lab1, as_version=4)
-    nb.cells.insert(1, code_notebook(source).cells[0])
-    nbformat.write(nb, lab1)
-    rubric = tmp_path / "rubric.yaml"
-    rubric.write_text(e2e_rubric.read_text().replace("cell_timeout_s: 240", "cell_timeout_s: 5"))
-    result = grade_submission(
-        sub, GradeOptions(rubric=rubric, out_dir=tmp_path / "out", data_dir=e2e_course, mode="quick")
-    )
-    checks = by_id(result)
-    assert checks["lab1.c"].status == "fail" and status.replace("-", " ") in checks["lab1.c"].message.replace(
-        "-", " "
-    )
-    assert checks["lab1.f.params"].status == "fail", "checks after a failed run are failed, never passed"
-    assert (tmp_path / "out" / "hostile" / "result.json").is_file()

@@ -1,0 +1,62 @@
+"""What a hostile submission could aim at, set up on the host so the corpus can prove nothing was reached.
+
+The builders get the real host paths (the most informed attacker knows them); after grading, the tests check
+that the listener saw no connection and that no file outside the submissions' work folders changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Arena:
+    course: Path  # the course data the grader runs on; its hidden/ holds the test labels
+    labels: np.ndarray  # those hidden test labels, for honest predictions
+    sample: Path  # the reference notebooks, executed, with their outputs
+    neighbour: Path  # another student's submission, in the same batch input folder
+    canary: Path  # a file of the grader's host, outside every work folder
+    port: int  # a TCP listener on the host's loopback
+
+
+class Listener:
+    """Accepts and counts connections on 127.0.0.1: a sandboxed kernel must never get here."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def snapshot(*roots: Path) -> dict[str, str]:
+    """The sha256 of every file under ROOTS, by path, and the mode of every folder: what "changed" means."""
+    seen: dict[str, str] = {}
+    for root in roots:
+        for path in sorted([root, *root.rglob("*")]):
+            if path.is_symlink():
+                seen[str(path)] = "link:" + str(path.readlink())
+            elif path.is_file():
+                seen[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+            elif path.is_dir():
+                seen[str(path)] = f"dir:{path.stat().st_mode:o}"
+    return seen

@@ -1,0 +1,645 @@
+"""The corpus: crafted hostile, broken and honest-but-unusual submissions, each with the verdict it must get.
+
+Static cases are the reference sample (or raw bytes) with one thing wrong; quick cases are a one-notebook
+submission whose Lab 1 notebook does the hostile thing, so that each run is seconds long. Every builder
+writes one submission named after its case into the batch input folder and returns its path.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import nbformat
+
+from tests.corpus.arena import Arena
+from tests.corpus.verdicts import NOT_PENALISED, Verdict, check, finding, rejected
+from tools import layout
+
+Group = Literal["execution", "escape", "malformed", "honest"]
+LAB1 = "lenet5-cifar10.ipynb"
+LAB3 = "resnet-cifar10.ipynb"
+PREDICTIONS = "predictions.csv"
+REPORT = b"%PDF-1.4\n% report\n%%EOF\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    group: Group
+    mode: Literal["static", "quick"]
+    build: Callable[[Path, Arena], Path]  # (folder to write into, arena) -> the submission it wrote
+    verdicts: tuple[Verdict, ...]
+
+
+# -- static submissions: the reference sample with one thing changed ----------------------------------------
+
+
+def predictions_text(arena: Arena, newline: str = "\n") -> str:
+    rows = "".join(f"{i},{int(y)}{newline}" for i, y in enumerate(arena.labels))
+    return f"Id,Label{newline}{rows}"
+
+
+def honest_copy(dest: Path, arena: Arena) -> Path:
+    """The reference sample with predictions that match this course's hidden labels."""
+    shutil.copytree(arena.sample, dest)
+    (dest / PREDICTIONS).write_text(predictions_text(arena))
+    return dest
+
+
+def with_predictions(content: str | bytes) -> Callable[[Path, Arena], Path]:
+    def build(dest: Path, arena: Arena) -> Path:
+        sub = honest_copy(dest, arena)
+        data = content.encode() if isinstance(content, str) else content
+        (sub / PREDICTIONS).write_bytes(data)
+        return sub
+
+    return build
+
+
+def predictions_edit(edit: Callable[[list[str]], list[str]]) -> Callable[[Path, Arena], Path]:
+    """Predictions made from the right ones by EDIT on their lines (header first)."""
+
+    def build(dest: Path, arena: Arena) -> Path:
+        sub = honest_copy(dest, arena)
+        lines = predictions_text(arena).splitlines()
+        (sub / PREDICTIONS).write_text("\n".join(edit(lines)) + "\n")
+        return sub
+
+    return build
+
+
+def shift_label(row: str) -> str:
+    index, label = row.split(",")
+    return f"{index},{int(label) + 1}"
+
+
+def with_notebook_bytes(name: str, content: bytes) -> Callable[[Path, Arena], Path]:
+    def build(dest: Path, arena: Arena) -> Path:
+        sub = honest_copy(dest, arena)
+        (sub / LAB1).unlink()
+        (sub / name).write_bytes(content)
+        return sub
+
+    return build
+
+
+def edit_notebook(name: str, edit: Callable[[nbformat.NotebookNode], None]) -> Callable[[Path, Arena], Path]:
+    def build(dest: Path, arena: Arena) -> Path:
+        sub = honest_copy(dest, arena)
+        nb = nbformat.read(sub / name, as_version=4)
+        edit(nb)
+        nbformat.write(nb, sub / name)
+        return sub
+
+    return build
+
+
+def unused_models_import(nb: nbformat.NotebookNode) -> None:
+    first = next(cell for cell in nb.cells if cell.cell_type == "code")
+    first.source += "\nfrom torchvision import models\n"
+
+
+def stderr_warnings(nb: nbformat.NotebookNode) -> None:
+    first = next(cell for cell in nb.cells if cell.cell_type == "code")
+    warning = "/usr/lib/python3/torch/utils/data.py:12: UserWarning: This DataLoader will create 4 workers\n"
+    first.outputs.append(nbformat.v4.new_output("stream", name="stderr", text=warning))
+
+
+def renamed(old: str, new: str) -> Callable[[Path, Arena], Path]:
+    def build(dest: Path, arena: Arena) -> Path:
+        sub = honest_copy(dest, arena)
+        (sub / old).rename(sub / new)
+        return sub
+
+    return build
+
+
+def v3_notebook(dest: Path, arena: Arena) -> Path:
+    sub = honest_copy(dest, arena)
+    nb = nbformat.read(sub / LAB1, as_version=4)
+    (sub / LAB1).write_text(nbformat.writes(nbformat.v3.downgrade(nb), version=3))  # type: ignore[attr-defined]
+    return sub
+
+
+def huge_notebook(dest: Path, arena: Arena) -> Path:
+    """A valid notebook of 200 MB: one cell whose stored output is a 200 MB string."""
+    sub = honest_copy(dest, arena)
+    nb = nbformat.read(sub / LAB1, as_version=4)
+    text = json.dumps(nbformat.v4.new_output("stream", name="stdout", text="#"))
+    head, tail = nbformat.writes(nb).split('"outputs": [', 1)
+    with (sub / LAB1).open("w") as handle:
+        handle.write(head + '"outputs": [' + text[:-3])
+        for _ in range(200):
+            handle.write("#" * (1 << 20))
+        handle.write(text[-3:] + ", " + tail)
+    return sub
+
+
+def duplicate_notebooks(dest: Path, arena: Arena) -> Path:
+    sub = honest_copy(dest, arena)
+    (sub / "old").mkdir()
+    shutil.copy(sub / LAB1, sub / "old" / LAB1)
+    return sub
+
+
+def missing_notebooks(dest: Path, arena: Arena) -> Path:
+    dest.mkdir()
+    (dest / "report.pdf").write_bytes(REPORT)
+    (dest / PREDICTIONS).write_text(predictions_text(arena))
+    return dest
+
+
+# -- zips ----------------------------------------------------------------------------------------------------
+
+
+def zip_of(entries: Callable[[zipfile.ZipFile, Arena], None]) -> Callable[[Path, Arena], Path]:
+    def build(dest: Path, arena: Arena) -> Path:
+        path = dest.with_suffix(".zip")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            entries(archive, arena)
+        return path
+
+    return build
+
+
+def raw_file(content: bytes) -> Callable[[Path, Arena], Path]:
+    def build(dest: Path, arena: Arena) -> Path:
+        path = dest.with_suffix(".zip")
+        path.write_bytes(content)
+        return path
+
+    return build
+
+
+def symlink_entry(archive: zipfile.ZipFile, arena: Arena) -> None:
+    archive.writestr(LAB1, "{}")
+    info = zipfile.ZipInfo("labels.npy")
+    info.create_system = 3
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    archive.writestr(info, str(arena.course / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS))
+
+
+def traversal_entry(archive: zipfile.ZipFile, arena: Arena) -> None:
+    archive.writestr(LAB1, "{}")
+    archive.writestr("../../../../tmp/owned.txt", "written outside the work folder")
+
+
+def bomb_entry(archive: zipfile.ZipFile, arena: Arena) -> None:
+    archive.writestr(LAB1, "{}")
+    with archive.open("padding.bin", "w", force_zip64=True) as handle:
+        block = bytes(1 << 20)
+        for _ in range(1024):  # 1 GiB of zeros, about 1 MB compressed
+            handle.write(block)
+
+
+def many_files(archive: zipfile.ZipFile, arena: Arena) -> None:
+    for index in range(100_000):
+        archive.writestr(zipfile.ZipInfo(f"junk/{index:06d}.txt"), "")
+
+
+def empty_zip(archive: zipfile.ZipFile, arena: Arena) -> None:
+    return None
+
+
+# -- quick submissions: one notebook that does the hostile thing --------------------------------------------
+
+LENET = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class LeNet5(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, kernel_size=5)
+        self.conv2 = nn.Conv2d(6, 16, kernel_size=5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        out = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        out = F.max_pool2d(F.relu(self.conv2(out)), 2)
+        out = torch.flatten(out, 1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(out)))))
+"""
+TRAINING = """
+import torchvision.transforms as transforms
+from torch.utils.data import DataLoader
+from tools.dataset import CIFAR10
+
+normalize = transforms.Normalize((0.49, 0.48, 0.45), (0.25, 0.24, 0.26))
+transform_train = transforms.Compose([transforms.ToTensor(), normalize])
+transform_val = transform_train
+trainset = CIFAR10("./data", train=True, transform=transform_train)
+trainloader = DataLoader(trainset, batch_size=128, shuffle=True)
+valloader = DataLoader(CIFAR10("./data", train=False, transform=transform_val), batch_size=100)
+EPOCHS = 1
+net = LeNet5()
+criterion = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+best = 0.0
+for epoch in range(EPOCHS):
+    net.train()
+    for inputs, targets in trainloader:
+        optimizer.zero_grad()
+        loss = criterion(net(inputs), targets)
+        loss.backward()
+        optimizer.step()
+    net.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for inputs, targets in valloader:
+            correct += (net(inputs).argmax(1) == targets).sum().item()
+            total += len(targets)
+    best = max(best, correct / total)
+    print("Validation loss: %.4f, Validation accuracy: %.4f" % (loss.item(), correct / total))
+print("==> Optimization finished! Best validation accuracy: %.4f" % best)
+"""
+WARNINGS = """
+import sys, warnings
+warnings.warn("this DataLoader will create 4 worker processes", UserWarning)
+print("some library chatter on stderr", file=sys.stderr)
+"""
+
+
+def lab1_notebook(*cells: str | Callable[[Arena], str]) -> Callable[[Path, Arena], Path]:
+    """A submission of one Lab 1 notebook made of CELLS (text, or made from the arena's paths)."""
+
+    def build(dest: Path, arena: Arena) -> Path:
+        dest.mkdir()
+        sources = [cell(arena) if callable(cell) else cell for cell in cells]
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+        nbformat.write(nb, dest / LAB1)
+        return dest
+
+    return build
+
+
+def guess_hidden_labels(arena: Arena) -> str:
+    hidden = f"{layout.HIDDEN_DIR}/{layout.HIDDEN_TEST_LABELS}"
+    guesses = [
+        str(arena.course / hidden),
+        f"data/{hidden}",
+        f"../{hidden}",
+        f"../../{hidden}",
+        f"/data/{hidden}",
+        f"/{hidden}",
+        f"/tmp/{hidden}",
+    ]
+    return f"""
+import glob, os
+readable = []
+name = "{layout.HIDDEN_TEST_LABELS}"
+found = [glob.glob(f"{{top}}/**/{{name}}", recursive=True) for top in (".", "/tmp", "/home")]
+for path in {guesses!r} + sum(found, []):
+    try:
+        with open(path, "rb") as handle:
+            readable.append((path, len(handle.read())))
+    except OSError:
+        pass
+print("readable hidden labels:", readable)
+open({str(arena.course / hidden)!r}, "rb")
+"""
+
+
+def read_neighbour(arena: Arena) -> str:
+    return f"print(open({str(arena.neighbour / LAB1)!r}).read()[:200])"
+
+
+def delete_files(arena: Arena) -> str:
+    return f"""
+import os, shutil
+open("scratch.txt", "w").write("mine")
+os.remove("scratch.txt")  # its own work folder: allowed
+for victim in [{str(arena.canary)!r}, "data/{layout.TRAIN_IMAGES}"]:
+    try:
+        os.remove(victim)
+    except OSError as exc:
+        print("could not delete", victim, type(exc).__name__)
+shutil.rmtree({str(arena.neighbour)!r})
+"""
+
+
+def write_course_data(arena: Arena) -> str:
+    return f"""
+import numpy as np
+try:
+    np.save({str(arena.course / layout.TRAIN_LABELS)!r}, np.zeros(10))
+except OSError as exc:
+    print("host path:", type(exc).__name__)
+np.save("data/{layout.TRAIN_LABELS}", np.zeros(10))
+"""
+
+
+def socket_connect(arena: Arena) -> str:
+    return f"import socket\nsocket.create_connection(('127.0.0.1', {arena.port}), timeout=3)"
+
+
+def urllib_download(arena: Arena) -> str:
+    url = f"http://127.0.0.1:{arena.port}/resnet20.pth"
+    return f"import urllib.request\nurllib.request.urlretrieve({url!r}, 'resnet20.pth')"
+
+
+SEGFAULT = "import ctypes\nctypes.string_at(0)"
+CUDA_ON_CPU = "import torch\nx = torch.zeros(3).cuda()"
+GIGABYTE_OUTPUT = "import sys\nline = 'x' * (1 << 20)\nfor _ in range(1024):\n    sys.stdout.write(line)"
+MEMORY_BOMB = "blocks = []\nwhile True:\n    blocks.append(b'x' * (64 << 20))"
+FORK_BOMB = "import os\nwhile True:\n    os.fork()"
+HUB = "import torch\nnet = torch.hub.load('pytorch/vision', 'resnet18', pretrained=True)"
+TORCHVISION_WEIGHTS = "import torchvision\nnet = torchvision.models.resnet18(weights='IMAGENET1K_V1')"
+TIMM = "import timm\nnet = timm.create_model('resnet18', pretrained=True)"
+
+# -- the corpus --------------------------------------------------------------------------------------------
+
+CASES: tuple[Case, ...] = (
+    # execution
+    Case(
+        "infinite-loop",
+        "execution",
+        "quick",
+        lab1_notebook(LENET, "while True:\n    pass"),
+        (check("lab1.c", "fail", "cell 1 exceeded its", "limit"),),
+    ),
+    Case(
+        "sleep-past-notebook-limit",
+        "execution",
+        "quick",
+        lab1_notebook("import time", *["time.sleep(8)"] * 6),
+        (check("lab1.c", "fail", "the notebook exceeded its", "limit"),),
+    ),
+    Case(
+        "memory-bomb", "execution", "quick", lab1_notebook(MEMORY_BOMB), (check("lab1.c", "fail", "memory"),)
+    ),
+    Case(
+        "fork-bomb",
+        "execution",
+        "quick",
+        lab1_notebook(FORK_BOMB),
+        (check("lab1.c", "fail", "processes"),),  # too many, or a slow bomb that timed out among them
+    ),
+    Case(
+        "os-exit",
+        "execution",
+        "quick",
+        lab1_notebook(LENET, "import os\nos._exit(1)"),
+        (check("lab1.c", "fail", "kernel died", "cell 1"),),
+    ),
+    Case(
+        "segfault",
+        "execution",
+        "quick",
+        lab1_notebook(SEGFAULT),
+        (check("lab1.c", "fail", "kernel died", "cell 0"),),
+    ),
+    Case(
+        "cuda-on-cpu",
+        "execution",
+        "quick",
+        lab1_notebook(CUDA_ON_CPU),
+        (check("lab1.c", "fail", "cell 0 raised", "NVIDIA driver"),),
+    ),
+    Case(
+        "gigabyte-of-output",
+        "execution",
+        "quick",
+        lab1_notebook(GIGABYTE_OUTPUT, LENET),
+        (check("lab1.f.params", "pass"),),
+    ),
+    Case(
+        "delete-files",
+        "execution",
+        "quick",
+        lab1_notebook(delete_files),
+        (check("lab1.c", "fail", "FileNotFoundError"),),
+    ),
+    # escapes
+    Case(
+        "socket-connect",
+        "escape",
+        "quick",
+        lab1_notebook(socket_connect),
+        (check("lab1.c", "fail", "network"), check("integrity.lenet5", "fail", "socket")),
+    ),
+    Case(
+        "urllib-download",
+        "escape",
+        "quick",
+        lab1_notebook(urllib_download),
+        (check("lab1.c", "fail", "downloads are not allowed"), check("integrity.lenet5", "fail")),
+    ),
+    Case(
+        "torch-hub", "escape", "quick", lab1_notebook(HUB), (check("integrity.lenet5", "fail", "torch.hub"),)
+    ),
+    Case(
+        "torchvision-weights",
+        "escape",
+        "quick",
+        lab1_notebook(TORCHVISION_WEIGHTS),
+        (check("integrity.lenet5", "fail", "weights"),),
+    ),
+    Case(
+        "timm-pretrained",
+        "escape",
+        "quick",
+        lab1_notebook(TIMM),
+        (check("integrity.lenet5", "fail", "pretrained"),),
+    ),
+    Case(
+        "hidden-labels-by-path",
+        "escape",
+        "quick",
+        lab1_notebook(guess_hidden_labels),
+        (check("lab1.c", "fail", "FileNotFoundError", layout.HIDDEN_TEST_LABELS),),
+    ),
+    Case(
+        "read-other-student",
+        "escape",
+        "quick",
+        lab1_notebook(read_neighbour),
+        (check("lab1.c", "fail", "FileNotFoundError"),),
+    ),
+    Case(
+        "write-course-data",
+        "escape",
+        "quick",
+        lab1_notebook(write_course_data),
+        (check("lab1.c", "fail", "read-only"),),
+    ),
+    Case("zip-symlink", "escape", "static", zip_of(symlink_entry), (rejected("link"),)),
+    Case("zip-path-traversal", "escape", "static", zip_of(traversal_entry), (rejected(".."),)),
+    Case("zip-bomb", "escape", "static", zip_of(bomb_entry), (rejected("padding.bin"),)),
+    Case(
+        "hundred-thousand-files", "escape", "static", zip_of(many_files), (rejected("more than 2000 files"),)
+    ),
+    # malformed input
+    Case(
+        "not-a-zip",
+        "malformed",
+        "static",
+        raw_file(b"my homework is in the cloud\n"),
+        (rejected("not a zip", "text"),),
+    ),
+    Case("empty-zip", "malformed", "static", zip_of(empty_zip), (rejected("empty"),)),
+    Case(
+        "invalid-json",
+        "malformed",
+        "static",
+        with_notebook_bytes(LAB1, b'{"cells": [{"cell_type": "code", "source": "x = 1",\n'),
+        (finding("notebook-invalid-json", "error", LAB1, "line 2"), check("lab1.f.accuracy", "fail")),
+    ),
+    Case(
+        "nbformat-v3",
+        "malformed",
+        "static",
+        v3_notebook,
+        (finding("notebook-upgraded", "info", "nbformat 3"), check("lab1.f.accuracy", "pass")),
+    ),
+    Case(
+        "notebook-of-200-mb",
+        "malformed",
+        "static",
+        huge_notebook,
+        (finding("notebook-too-large", "error", LAB1, "limit"), check("lab1.f.accuracy", "fail")),
+    ),
+    Case(
+        "binary-garbage-ipynb",
+        "malformed",
+        "static",
+        with_notebook_bytes(LAB1, bytes(range(256)) * 64),
+        (finding("notebook-unreadable", "error", LAB1, "not a text file"),),
+    ),
+    Case(
+        "missing-notebooks",
+        "malformed",
+        "static",
+        missing_notebooks,
+        (finding("missing-file", "error", LAB1), check("lab1.f.accuracy", "fail", "was not found")),
+    ),
+    Case(
+        "duplicate-notebooks",
+        "malformed",
+        "static",
+        duplicate_notebooks,
+        (finding("duplicate-file", "warning", LAB1), check("lab1.f.accuracy", "pass")),
+    ),
+    Case(
+        "predictions-wrong-header",
+        "malformed",
+        "static",
+        predictions_edit(lambda lines: ["image,class", *lines[1:]]),
+        (check("format.predictions", "fail", "header", "Id,Label"),),
+    ),
+    Case(
+        "predictions-9999-rows",
+        "malformed",
+        "static",
+        predictions_edit(lambda lines: lines[:-1]),
+        (check("format.predictions", "fail", "9,999", "10,000"),),
+    ),
+    Case(
+        "predictions-duplicate-ids",
+        "malformed",
+        "static",
+        predictions_edit(lambda lines: [*lines[:-1], "0," + lines[-1].split(",")[1]]),
+        (check("format.predictions", "fail", "Id 0 appears again", "line 10001"),),
+    ),
+    Case(
+        "predictions-labels-1-to-10",
+        "malformed",
+        "static",
+        predictions_edit(
+            lambda lines: [lines[0]] + [f"{r.split(',')[0]},{int(r.split(',')[1]) + 1}" for r in lines[1:]]
+        ),
+        (check("format.predictions", "fail", "1..10", "subtract 1"),),
+    ),
+    Case(
+        "predictions-class-names",
+        "malformed",
+        "static",
+        predictions_edit(lambda lines: [lines[0]] + [f"{r.split(',')[0]},cat" for r in lines[1:]]),
+        (check("format.predictions", "fail", "cat", "line 2"),),
+    ),
+    Case(
+        "predictions-floats",
+        "malformed",
+        "static",
+        predictions_edit(lambda lines: [lines[0]] + [f"{r}.7" for r in lines[1:]]),
+        (check("format.predictions", "fail", ".7", "line 2"),),
+    ),
+    Case(
+        "predictions-nan",
+        "malformed",
+        "static",
+        predictions_edit(lambda lines: [lines[0], "0,NaN", *lines[2:]]),
+        (check("format.predictions", "fail", "NaN", "line 2"),),
+    ),
+    Case(
+        "predictions-latin-1",
+        "malformed",
+        "static",
+        with_predictions(b"Id,Label\n" + "0,3 # chat noir é\n".encode("latin-1")),
+        (check("format.predictions", "fail", "UTF-8", "line 2"),),
+    ),
+    Case(
+        "predictions-semicolons",
+        "malformed",
+        "static",
+        predictions_edit(lambda lines: [r.replace(",", ";") for r in lines]),
+        (check("format.predictions", "fail", "comma"),),
+    ),
+    Case(
+        "predictions-empty",
+        "malformed",
+        "static",
+        with_predictions(b""),
+        (check("format.predictions", "fail", "empty"),),
+    ),
+    # honest edge cases, never penalised
+    Case("honest-reference", "honest", "static", honest_copy, (NOT_PENALISED,)),
+    Case(
+        "honest-unused-models-import",
+        "honest",
+        "static",
+        edit_notebook(LAB3, unused_models_import),
+        (NOT_PENALISED, check("integrity.resnet", "pass")),
+    ),
+    Case(
+        "honest-stderr-warnings", "honest", "static", edit_notebook(LAB1, stderr_warnings), (NOT_PENALISED,)
+    ),
+    Case(
+        "honest-crlf-bom-predictions",
+        "honest",
+        "static",
+        lambda dest, arena: with_predictions("\ufeff" + predictions_text(arena, "\r\n"))(dest, arena),
+        (NOT_PENALISED, check("format.predictions", "pass")),
+    ),
+    Case(
+        "honest-underscore-name",
+        "honest",
+        "static",
+        renamed(LAB3, "resnet_cifar10.ipynb"),
+        (NOT_PENALISED, check("lab3.b", "pass")),
+    ),
+    Case(
+        "honest-warnings-at-run-time",
+        "honest",
+        "quick",
+        lab1_notebook(WARNINGS, LENET, TRAINING),
+        (check("lab1.c", "pass"), check("lab1.f.params", "pass"), check("integrity.lenet5", "pass")),
+    ),
+)
+BASELINE = "honest-reference"
+
+
+def build_all(cases: tuple[Case, ...], input_dir: Path, arena: Arena) -> dict[str, Path]:
+    """Write every case's submission into INPUT_DIR; return each case's submission path."""
+    input_dir.mkdir(parents=True, exist_ok=True)
+    return {case.name: case.build(input_dir / case.name, arena) for case in cases}

@@ -1,0 +1,94 @@
+"""The corpus graded once per session in two batches, static and quick, with the arena watched around them."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from grader.batch import grade_batch
+from grader.batch.runner import BatchSummary
+from grader.coursedata import build_course_data
+from grader.execute import sandbox_available
+from grader.grading import GradeOptions
+from grader.rubric import RUBRICS_DIR
+from tests.corpus.arena import Arena, Listener, snapshot
+from tests.corpus.cases import CASES, build_all, honest_copy
+from tools import layout
+
+
+@dataclass
+class GradedCorpus:
+    arena: Arena
+    listener: Listener
+    submissions: dict[str, Path]  # case name -> what was submitted
+    out_dirs: dict[str, Path]  # mode -> the batch's output folder
+    summaries: dict[str, BatchSummary]
+    rubric: Path
+    before: dict[str, str]
+    after: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def corpus_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Synthetic course data with the real test-set size: 10,000 test images, so 9,999 rows is one short."""
+    out = tmp_path_factory.mktemp("corpus-course") / "course"
+    build_course_data("synthetic:50000", out, relabel_seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def corpus_rubric(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The F20 rubric with a small quick subset and short limits, so that hostile runs end in seconds."""
+    data = yaml.safe_load((RUBRICS_DIR / "ece590-hw2-f20.yaml").read_text())
+    data["quick"]["subset"] = {"train": 400, "val": 100, "test": 100}
+    data["limits"]["quick"] = {"cell_timeout_s": 10, "notebook_timeout_s": 30, "memory_mb": 1536}
+    data["quick"]["overrides"]["lenet5"]["EPOCHS"] = 1  # the honest runs train, briefly
+    path = tmp_path_factory.mktemp("corpus-rubric") / "f20-corpus.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def graded_corpus(
+    tmp_path_factory: pytest.TempPathFactory, corpus_course: Path, corpus_rubric: Path, reference_sample: Path
+) -> Iterator[GradedCorpus]:
+    if not sandbox_available():
+        pytest.skip("bubblewrap (bwrap) is not installed: the corpus runs hostile code only in the sandbox")
+    root = tmp_path_factory.mktemp("corpus")
+    canary = root / "host" / "canary.txt"
+    canary.parent.mkdir()
+    canary.write_text("the grader's own file\n")
+    listener = Listener()
+    inputs = {mode: root / f"input-{mode}" for mode in ("static", "quick")}
+    labels = np.load(corpus_course / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
+    neighbour = inputs["quick"] / "neighbour"
+    arena = Arena(corpus_course, labels, reference_sample, neighbour, canary, listener.port)
+    inputs["quick"].mkdir(parents=True)
+    honest_copy(neighbour, arena)
+    submissions: dict[str, Path] = {}
+    for mode, folder in inputs.items():
+        submissions |= build_all(tuple(c for c in CASES if c.mode == mode), folder, arena)
+    watched = (corpus_course, canary.parent, *inputs.values())
+    before = snapshot(*watched)
+    out_dirs = {mode: root / f"out-{mode}" for mode in inputs}
+    summaries = {
+        mode: grade_batch(
+            inputs[mode],
+            GradeOptions(rubric=corpus_rubric, out_dir=out_dirs[mode], data_dir=corpus_course, mode=mode),
+            workers=2,
+            similarity_threshold=None,
+            reports=False,
+            progress=False,
+        )
+        for mode in inputs
+    }
+    after = snapshot(*watched)
+    yield GradedCorpus(arena, listener, submissions, out_dirs, summaries, corpus_rubric, before, after)
+    listener.close()
+    shutil.rmtree(root, ignore_errors=True)
