@@ -1,0 +1,100 @@
+"""A class where one submission in ten is hostile or broken, graded in quick mode: the batch must finish.
+
+    .venv/bin/python -m benchmarks.bench_hostile_batch [--students 300] [--hostile-share 0.1] [--workers 2]
+
+Honest students each hand in a Lab 1 notebook that really trains (LeNet-5, the rubric's quick settings, on a
+400-image subset). The hostile share cycles through every case of the test corpus (``tests/corpus``):
+endless loops, memory and fork bombs, crashes, escapes, zip bombs and broken files. Reported: how many were
+graded, refused (failed) and errored, the wall time, and the time per kind of submission. The hostile
+cases' limits are the corpus rubric's (10 s a cell, 30 s a notebook), so their cost is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from grader.batch import grade_batch
+from grader.batch.synthetic import make_class
+from grader.coursedata import build_course_data
+from grader.grading import GradeOptions
+from grader.intake import submission_id
+from grader.rubric import RUBRICS_DIR
+from tests.corpus.arena import Arena, Listener
+from tests.corpus.cases import CASES, LENET, TRAINING, lab1_notebook
+from tools import layout
+
+
+def corpus_rubric(path: Path) -> Path:
+    data = yaml.safe_load((RUBRICS_DIR / "ece590-hw2-f20.yaml").read_text())
+    data["quick"]["subset"] = {"train": 400, "val": 100, "test": 100}
+    data["limits"]["quick"] = {"cell_timeout_s": 10, "notebook_timeout_s": 30, "memory_mb": 1536}
+    data["quick"]["overrides"]["lenet5"]["EPOCHS"] = 1  # the honest runs train, briefly
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=300)
+    parser.add_argument("--hostile-share", type=float, default=0.1)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    hostile = round(args.students * args.hostile_share)
+    with tempfile.TemporaryDirectory(prefix="bench-hostile-") as tmp:
+        root = Path(tmp)
+        course = root / "course"
+        build_course_data("synthetic:50000", course, relabel_seed=7)
+        sample = root / "sample"
+        with zipfile.ZipFile(make_class(root / "made", 1, rows=10_000)[0]) as archive:
+            archive.extractall(sample)
+        canary = root / "host" / "canary.txt"
+        canary.parent.mkdir()
+        canary.write_text("host file\n")
+        listener = Listener()
+        inbox = root / "in"
+        inbox.mkdir()
+        labels = np.load(course / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
+        arena = Arena(course, labels, sample, inbox / "honest000", canary, listener.port)
+
+        kinds: dict[str, str] = {}
+        for index in range(args.students - hostile):
+            name = f"honest{index:03d}"
+            path = lab1_notebook(f"# student {index}", LENET, TRAINING)(inbox / name, arena)
+            kinds[submission_id(path)] = "honest"
+        for index in range(hostile):
+            case = CASES[index % len(CASES)]
+            path = case.build(inbox / f"hostile{index:03d}-{case.name}", arena)
+            kinds[submission_id(path)] = case.group
+        print(f"{args.students} submissions, {hostile} of them from the corpus ({len(CASES)} cases)")
+
+        options = GradeOptions(
+            rubric=corpus_rubric(root / "rubric.yaml"), out_dir=root / "out", data_dir=course, mode="quick"
+        )
+        clock = time.perf_counter()
+        summary = grade_batch(inbox, options, workers=args.workers, similarity_threshold=None, progress=False)
+        wall_s = time.perf_counter() - clock
+        print(
+            f"{summary.total} submissions in {wall_s:.1f} s with {args.workers} workers: "
+            f"{summary.graded} graded, {summary.failed} failed (refused), {summary.errored} errored"
+        )
+        for kind in sorted(set(kinds.values())):
+            seconds = [e.seconds for e in summary.entries if kinds.get(e.id) == kind and e.seconds]
+            if seconds:
+                print(
+                    f"  {kind:9} {len(seconds):3d}: median {statistics.median(seconds):.1f} s, "
+                    f"max {max(seconds):.1f} s per submission"
+                )
+        print(f"connections that reached the host: {listener.connections}; canary intact: {canary.exists()}")
+        listener.close()
+
+
+if __name__ == "__main__":
+    main()
