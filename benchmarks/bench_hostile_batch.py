@@ -19,26 +19,15 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from grader.batch import grade_batch
 from grader.batch.synthetic import make_class
 from grader.coursedata import build_course_data
 from grader.grading import GradeOptions
 from grader.intake import submission_id
-from grader.rubric import RUBRICS_DIR
 from tests.corpus.arena import Arena, Listener
-from tests.corpus.cases import CASES, LENET, TRAINING, lab1_notebook
+from tests.corpus.cases import CASES, LENET, TRAINING, lab1_notebook, write_corpus_rubric
 from tools import layout
-
-
-def corpus_rubric(path: Path) -> Path:
-    data = yaml.safe_load((RUBRICS_DIR / "ece590-hw2-f20.yaml").read_text())
-    data["quick"]["subset"] = {"train": 400, "val": 100, "test": 100}
-    data["limits"]["quick"] = {"cell_timeout_s": 10, "notebook_timeout_s": 30, "memory_mb": 1536}
-    data["quick"]["overrides"]["lenet5"]["EPOCHS"] = 1  # the honest runs train, briefly
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
 
 
 def main() -> None:
@@ -76,7 +65,10 @@ def main() -> None:
         print(f"{args.students} submissions, {hostile} of them from the corpus ({len(CASES)} cases)")
 
         options = GradeOptions(
-            rubric=corpus_rubric(root / "rubric.yaml"), out_dir=root / "out", data_dir=course, mode="quick"
+            rubric=write_corpus_rubric(root / "rubric.yaml"),
+            out_dir=root / "out",
+            data_dir=course,
+            mode="quick",
         )
         clock = time.perf_counter()
         summary = grade_batch(inbox, options, workers=args.workers, similarity_threshold=None, progress=False)

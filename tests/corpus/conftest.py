@@ -9,16 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from grader.batch import grade_batch
 from grader.batch.runner import BatchSummary
 from grader.coursedata import build_course_data
 from grader.execute import sandbox_available
 from grader.grading import GradeOptions
-from grader.rubric import RUBRICS_DIR
 from tests.corpus.arena import Arena, Listener, snapshot
-from tests.corpus.cases import CASES, build_all, honest_copy
+from tests.corpus.cases import CASES, build_all, honest_copy, write_corpus_rubric
 from tools import layout
 
 
@@ -44,14 +42,7 @@ def corpus_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def corpus_rubric(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The F20 rubric with a small quick subset and short limits, so that hostile runs end in seconds."""
-    data = yaml.safe_load((RUBRICS_DIR / "ece590-hw2-f20.yaml").read_text())
-    data["quick"]["subset"] = {"train": 400, "val": 100, "test": 100}
-    data["limits"]["quick"] = {"cell_timeout_s": 10, "notebook_timeout_s": 30, "memory_mb": 1536}
-    data["quick"]["overrides"]["lenet5"]["EPOCHS"] = 1  # the honest runs train, briefly
-    path = tmp_path_factory.mktemp("corpus-rubric") / "f20-corpus.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return write_corpus_rubric(tmp_path_factory.mktemp("corpus-rubric") / "f20-corpus.yaml")
 
 
 @pytest.fixture(scope="session")
