@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from grader.coursedata import build_course_data
-from grader.rubric import RUBRICS_DIR
+from tests.rubrics import tuned_f20_rubric
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -41,13 +40,12 @@ def e2e_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def e2e_rubric(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The F20 rubric with a quick subset for e2e_course and short limits, so hostile cells end quickly."""
-    data = yaml.safe_load((RUBRICS_DIR / "ece590-hw2-f20.yaml").read_text())
-    data["quick"]["subset"] = {"train": 2700, "val": 300, "test": 200}
-    data["limits"]["quick"] = {"cell_timeout_s": 240, "notebook_timeout_s": 480}
-    path = tmp_path_factory.mktemp("rubric") / "f20-e2e.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    """The F20 rubric with a quick subset for e2e_course and limits that fit its runs on a loaded machine."""
+    return tuned_f20_rubric(
+        tmp_path_factory.mktemp("rubric") / "f20-e2e.yaml",
+        {"train": 2700, "val": 300, "test": 200},
+        quick_limits={"cell_timeout_s": 240, "notebook_timeout_s": 480},
+    )
 
 
 @pytest.fixture(scope="session")

@@ -48,10 +48,6 @@ class PidCap:
         """Move the calling process into the cgroup; its children follow. Runs in the launched child."""
         (self.path / "cgroup.procs").write_text(str(os.getpid()))
 
-    def tasks(self) -> int:
-        text = _read(self.path / "pids.current").strip()
-        return int(text) if text.isdigit() else 0
-
     def processes(self) -> list[int]:
         """The pids in the cgroup: one read, where walking a fork bomb's tree with psutil takes seconds."""
         return [int(p) for p in _read(self.path / "cgroup.procs").split() if p.isdigit()]

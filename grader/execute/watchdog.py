@@ -82,30 +82,33 @@ class Watchdog:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
-            if self.pid_cap is not None:  # count first from the cgroup: cheap even for a fork bomb
-                count = len(self.pid_cap.processes()) - self.helpers
-                self.peak_processes = max(self.peak_processes, count)
-                if count > self.max_processes:
-                    self.breach = Breach(
-                        "too-many-processes", f"too many processes: {count} > {self.max_processes}"
-                    )
-                    self.pid_cap.kill()
-                    self.kill_tree()
+            breach = self._cgroup_check()
+            if breach is None:
+                tree = self._tree()
+                if not tree:
                     return
-            tree = self._tree()
-            if not tree:
-                return
-            breach = self._check(tree)
+                breach = self._check(tree)
             if breach is not None:
                 self.breach = breach
                 self.kill_tree()
                 return
 
-    def _check(self, tree: list[psutil.Process]) -> Breach | None:
-        count = len(tree) - self.helpers
+    def _cgroup_check(self) -> Breach | None:
+        """Count from the pids cgroup first: one read, where walking a fork bomb's tree takes seconds."""
+        if self.pid_cap is None:
+            return None
+        return self._count_check(len(self.pid_cap.processes()) - self.helpers)
+
+    def _count_check(self, count: int) -> Breach | None:
         self.peak_processes = max(self.peak_processes, count)
         if count > self.max_processes:
             return Breach("too-many-processes", f"too many processes: {count} > {self.max_processes}")
+        return None
+
+    def _check(self, tree: list[psutil.Process]) -> Breach | None:
+        breach = self._count_check(len(tree) - self.helpers)
+        if breach is not None:
+            return breach
         rss = _sum_memory(tree, "rss")
         if rss <= self.memory_mb * MIB:
             self.peak_memory_mb = max(self.peak_memory_mb, rss / MIB)
@@ -117,7 +120,10 @@ class Watchdog:
         return None
 
     def kill_tree(self) -> None:
-        """SIGKILL every process of the tree, including any seen earlier that a double fork detached."""
+        """SIGKILL every process of the tree (the whole cgroup, when there is one), including any seen earlier
+        that a double fork detached."""
+        if self.pid_cap is not None:
+            self.pid_cap.kill()
         for process in [*self._tree(), *self._seen.values()]:
             with contextlib.suppress(psutil.Error):
                 process.kill()  # psutil checks the process is still the one it saw (no pid reuse)

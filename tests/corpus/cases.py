@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Literal
 
 import nbformat
-import yaml
 
-from grader.rubric import RUBRICS_DIR
 from tests.corpus.arena import Arena
 from tests.corpus.verdicts import NOT_PENALISED, Verdict, check, finding, rejected
+from tests.rubrics import tuned_f20_rubric
 from tools import layout
 
 Group = Literal["execution", "escape", "malformed", "honest"]
@@ -648,10 +647,7 @@ def build_all(cases: tuple[Case, ...], input_dir: Path, arena: Arena) -> dict[st
 
 
 def write_corpus_rubric(path: Path) -> Path:
-    """The F20 rubric with a small quick subset and short limits, so that hostile runs end in seconds."""
-    data = yaml.safe_load((RUBRICS_DIR / "ece590-hw2-f20.yaml").read_text())
-    data["quick"]["subset"] = {"train": 400, "val": 100, "test": 100}
-    data["limits"]["quick"] = {"cell_timeout_s": 10, "notebook_timeout_s": 30, "memory_mb": 1536}
-    data["quick"]["overrides"]["lenet5"]["EPOCHS"] = 1  # the honest runs train, briefly
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    """The F20 rubric with a small quick subset and short limits, so that hostile runs end in seconds; the
+    honest runs train one epoch."""
+    limits = {"cell_timeout_s": 10, "notebook_timeout_s": 30, "memory_mb": 1536}
+    return tuned_f20_rubric(path, {"train": 400, "val": 100, "test": 100}, limits, lenet5_epochs=1)

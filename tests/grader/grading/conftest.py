@@ -7,10 +7,9 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-import yaml
 from nbformat import v4
 
-from grader.rubric import RUBRICS_DIR
+from tests.rubrics import tuned_f20_rubric
 from tools import layout
 
 REFERENCE_NOTEBOOKS = Path(__file__).resolve().parents[3] / "reference" / "notebooks"
@@ -19,11 +18,8 @@ REFERENCE_NOTEBOOKS = Path(__file__).resolve().parents[3] / "reference" / "noteb
 @pytest.fixture(scope="session")
 def small_rubric(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The F20 rubric with a quick-mode subset that fits the small synthetic data."""
-    data = yaml.safe_load((RUBRICS_DIR / "ece590-hw2-f20.yaml").read_text())
-    data["quick"]["subset"] = {"train": 400, "val": 100, "test": 100}
-    path = tmp_path_factory.mktemp("rubric") / "f20-small.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    subset = {"train": 400, "val": 100, "test": 100}
+    return tuned_f20_rubric(tmp_path_factory.mktemp("rubric") / "f20-small.yaml", subset)
 
 
 def hidden_labels(course: Path) -> np.ndarray:
