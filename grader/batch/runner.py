@@ -41,6 +41,7 @@ from grader.batch.worker import DEFAULT_GRADE_FN, options_to_json
 from grader.errors import GraderError
 from grader.execute import sandbox_available
 from grader.grading import GradeOptions
+from grader.grading.checks import uniform_outcomes
 from grader.grading.pipeline import RESULT_FILE
 from grader.intake import content_sha256, submission_id
 from grader.result import (
@@ -228,11 +229,9 @@ def format_summary(summary: BatchSummary) -> str:
 
 def error_result(rubric: Rubric, mode: Mode, sub_id: str, sha256: str, message: str) -> Result:
     """The record of a submission the batch could not grade: every automatic check an error, with why."""
-    outcomes = {
-        item.id: CheckOutcome(status="error", message=f"not graded: {message}")
-        for item in rubric.items
-        if item.check != "manual" and mode in item.automatic_modes
-    }
+    outcomes = uniform_outcomes(
+        rubric.items, mode, CheckOutcome(status="error", message=f"not graded: {message}")
+    )
     scored = apply_rubric(rubric, outcomes, mode, format_ok=True)
     return Result(
         submission_id=sub_id,

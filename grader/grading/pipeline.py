@@ -19,7 +19,7 @@ from grader import __version__
 from grader.errors import GraderError
 from grader.execute import SandboxSpec, run_notebook, sandbox_available
 from grader.execute.seeding import RUN_SEED
-from grader.grading.checks import evaluate
+from grader.grading.checks import evaluate, uniform_outcomes
 from grader.grading.evidence import Evidence, Labels, NotebookEvidence
 from grader.grading.quickdata import quick_subset
 from grader.intake import (
@@ -112,11 +112,8 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
 
 def _rejected(rubric: Rubric, mode: Mode) -> dict[str, CheckOutcome]:
     """Every automatic item fails with the intake's reason: a rejected upload is graded, not skipped."""
-    return {
-        item.id: CheckOutcome(status="fail", message="the submission was rejected at intake (see findings)")
-        for item in rubric.items
-        if item.check != "manual" and mode in item.automatic_modes
-    }
+    refused = CheckOutcome(status="fail", message="the submission was rejected at intake (see findings)")
+    return uniform_outcomes(rubric.items, mode, refused)
 
 
 def _static_evidence(

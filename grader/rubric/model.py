@@ -249,6 +249,9 @@ class Item(_Strict):
         """Modes in which the check runs automatically; in the others the item is skipped with a note."""
         return self.modes if self.modes is not None else DEFAULT_MODES[self.check]
 
+    def automatic_in(self, mode: Mode) -> bool:
+        return self.check != "manual" and mode in self.automatic_modes
+
     @model_validator(mode="after")
     def _consistent(self) -> Item:
         problems: list[tuple[Loc, str]] = []

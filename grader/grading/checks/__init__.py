@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from grader.grading.checks import accuracy, files, model, training
 from grader.grading.evidence import Evidence
-from grader.result import CheckOutcome
+from grader.result import CheckOutcome, Mode
 from grader.rubric.model import Item
 
 Check = Callable[[Evidence, Item], CheckOutcome]
@@ -37,7 +37,7 @@ def evaluate(ev: Evidence, items: list[Item]) -> dict[str, CheckOutcome]:
     """Outcomes of the items automatic in this mode; a check that crashes is an error, never a pass."""
     outcomes: dict[str, CheckOutcome] = {}
     for item in items:
-        if item.check == "manual" or ev.mode not in item.automatic_modes:
+        if not item.automatic_in(ev.mode):
             continue
         try:
             outcomes[item.id] = CHECKS[item.check](ev, item)
@@ -46,3 +46,8 @@ def evaluate(ev: Evidence, items: list[Item]) -> dict[str, CheckOutcome]:
                 status="error", message=f"the check crashed: {type(exc).__name__}: {exc}"
             )
     return outcomes
+
+
+def uniform_outcomes(items: list[Item], mode: Mode, outcome: CheckOutcome) -> dict[str, CheckOutcome]:
+    """The same OUTCOME for every item automatic in MODE: a submission refused or not graded as a whole."""
+    return {item.id: outcome.model_copy() for item in items if item.automatic_in(mode)}
