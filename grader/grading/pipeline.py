@@ -18,7 +18,6 @@ import numpy as np
 from grader import __version__
 from grader.errors import GraderError
 from grader.execute import SandboxSpec, run_notebook, sandbox_available
-from grader.execute.seeding import RUN_SEED
 from grader.grading.checks import evaluate, uniform_outcomes
 from grader.grading.evidence import Evidence, Labels, NotebookEvidence
 from grader.grading.quickdata import quick_subset
@@ -107,7 +106,19 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
         timings |= {f"run_{key}_s": nb.run.duration_s for key, nb in evidence.notebooks.items() if nb.run}
     outcomes = evaluate(evidence, rubric.items)
     _copy_artifacts(evidence, sub_out)
-    return _finish(rubric, options, src, sub_id, sub_out, outcomes, findings, format_ok, timings, started)
+    return _finish(
+        rubric,
+        options,
+        src,
+        sub_id,
+        sub_out,
+        outcomes,
+        findings,
+        format_ok,
+        timings,
+        started,
+        _seed(evidence),
+    )
 
 
 def _rejected(rubric: Rubric, mode: Mode) -> dict[str, CheckOutcome]:
@@ -242,6 +253,12 @@ def _produced_predictions(work: Path, rubric: Rubric, probe_predictions: np.ndar
         return None
 
 
+def _seed(evidence: Evidence) -> int | None:
+    """The seed every run got, or None when nothing ran or a run could not be seeded (its notes say why)."""
+    seeds = {nb.run.seed for nb in evidence.notebooks.values() if nb.run is not None}
+    return seeds.pop() if len(seeds) == 1 else None
+
+
 def _copy_artifacts(evidence: Evidence, sub_out: Path) -> None:
     """Executed notebooks and kernel logs beside result.json, named after the expected notebooks."""
     for nb in evidence.notebooks.values():
@@ -266,6 +283,7 @@ def _finish(
     format_ok: bool,
     timings: dict[str, float],
     started: float,
+    seed: int | None = None,
     rejection: str | None = None,
 ) -> Result:
     scored = apply_rubric(rubric, outcomes, options.mode, format_ok)
@@ -288,7 +306,7 @@ def _finish(
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "gpu": _gpu_present() if options.gpu is None else options.gpu,
-            "seed": None if options.mode == "static" else RUN_SEED,
+            "seed": seed,
         },
     )
     write_result(result, sub_out / RESULT_FILE)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.execute import sandbox_available
+from grader.execute.seeding import RUN_SEED
 from grader.grading import GradeOptions, grade_submission
 from grader.samples import broken_submission, pretrained_submission, template_submission
 
@@ -31,6 +32,7 @@ def test_reference_gets_every_automatic_point(tmp_path, reference_sample, e2e_ru
     assert not not_passed
     assert result.score == sum(c.max_points for c in automatic if not c.bonus)
     assert result.sandboxed is True and not result.deductions
+    assert result.environment["seed"] == RUN_SEED, "every notebook ran seeded"
     checks = by_id(result)
     assert checks["lab3.a.params"].evidence["value"] == 269_722
     assert checks["lab1.f.params"].evidence["value"] == 62_006

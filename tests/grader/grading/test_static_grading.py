@@ -48,6 +48,7 @@ def test_good_static_submission_earns_the_static_points(tmp_path, small_rubric, 
     assert checks["lab1.c"].status == "skipped", "running is not part of static mode"
     assert checks["tf.1.1"].status == "manual" and "answer_key" in checks["tf.1.1"].evidence
     assert result.score == 4 + 2 + 12 and not result.deductions
+    assert result.environment["seed"] is None, "nothing ran, so nothing was seeded"
     on_disk = read_result(tmp_path / "out" / "alice" / "result.json")
     assert on_disk == result
 
