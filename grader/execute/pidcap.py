@@ -19,6 +19,9 @@ from pathlib import Path
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 # torch keeps a pool of threads per process and each counts as a task, so the cap is per process of the rubric
 TASKS_PER_PROCESS = 16
+# An empty cgroup this old lost its grader (a batch worker killed before its cleanup); a new one is joined
+# within seconds of its creation, so sweeping only old empty ones never takes a live kernel's cgroup.
+STALE_AFTER_S = 600
 
 
 class PidCap:
@@ -33,6 +36,7 @@ class PidCap:
         """A new capped cgroup under the first root that allows it, or None where none does."""
         max_tasks = max_processes * TASKS_PER_PROCESS
         for root in roots:
+            sweep_stale(root)
             path = root / f"grader-{uuid.uuid4().hex[:12]}"
             try:
                 path.mkdir()
@@ -68,6 +72,21 @@ class PidCap:
                 return
             except OSError:  # busy until the killed tasks are reaped
                 time.sleep(0.05)
+
+
+def sweep_stale(root: Path, older_than_s: float = STALE_AFTER_S) -> list[Path]:
+    """Delete the empty ``grader-*`` cgroups under ROOT left by killed graders; return what was deleted."""
+    swept = []
+    for path in root.glob("grader-*"):
+        try:
+            stale = time.time() - path.stat().st_mtime > older_than_s
+        except OSError:
+            continue
+        if stale and not _read(path / "cgroup.procs").strip():
+            with contextlib.suppress(OSError):  # busy again, or another grader swept it first
+                path.rmdir()
+                swept.append(path)
+    return swept
 
 
 def _read(path: Path) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from grader.execute.pidcap import TASKS_PER_PROCESS, PidCap
+from grader.execute.pidcap import STALE_AFTER_S, TASKS_PER_PROCESS, PidCap, sweep_stale
 from grader.execute.watchdog import Watchdog
 
 FORKER = """
@@ -62,3 +64,19 @@ def test_the_watchdog_counts_from_the_cgroup_and_kills_it_whole(cap: PidCap) -> 
     assert watchdog.breach.message.startswith("too many processes: ")
     cap.remove()
     assert not cap.path.exists()
+
+
+def test_only_old_empty_cgroups_are_swept(cap: PidCap) -> None:
+    """A killed worker's empty cgroup goes; a fresh one not yet joined and an old one still in use stay."""
+    old = time.time() - 2 * STALE_AFTER_S
+    abandoned, in_use = PidCap.create(max_processes=1), PidCap.create(max_processes=1)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], preexec_fn=in_use.join)
+    try:
+        for made in (abandoned, in_use):
+            os.utime(made.path, (old, old))
+        assert sweep_stale(cap.path.parent) == [abandoned.path]
+        assert cap.path.is_dir() and in_use.path.is_dir() and not abandoned.path.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        in_use.remove()
