@@ -6,6 +6,7 @@ verdicts into points. A broken or hostile submission still ends in a written res
 
 from __future__ import annotations
 
+import functools
 import platform
 import shutil
 import sys
@@ -73,6 +74,7 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
     sub_out.mkdir(parents=True)
     timings: dict[str, float] = {}
     findings: list[Finding] = []
+    finish = functools.partial(_finish, rubric, options, src, sub_id, sub_out, findings, timings, started)
 
     clock = time.perf_counter()
     root = sub_out / "work" / "submission"
@@ -80,19 +82,7 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
         unpack_submission(src, root, notes=findings)
     except IntakeRejected as exc:
         findings.append(Finding(kind="intake-rejected", severity="error", detail=str(exc)))
-        return _finish(
-            rubric,
-            options,
-            src,
-            sub_id,
-            sub_out,
-            _rejected(rubric, options.mode),
-            findings,
-            format_ok=False,
-            timings=timings,
-            started=started,
-            rejection=str(exc),
-        )
+        return finish(_rejected(rubric, options.mode), format_ok=False, seed=None, rejection=str(exc))
     timings["intake_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -106,19 +96,7 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
         timings |= {f"run_{key}_s": nb.run.duration_s for key, nb in evidence.notebooks.items() if nb.run}
     outcomes = evaluate(evidence, rubric.items)
     _copy_artifacts(evidence, sub_out)
-    return _finish(
-        rubric,
-        options,
-        src,
-        sub_id,
-        sub_out,
-        outcomes,
-        findings,
-        format_ok,
-        timings,
-        started,
-        _seed(evidence),
-    )
+    return finish(outcomes, format_ok, _seed(evidence))
 
 
 def _rejected(rubric: Rubric, mode: Mode) -> dict[str, CheckOutcome]:
@@ -278,12 +256,12 @@ def _finish(
     src: Path,
     sub_id: str,
     sub_out: Path,
-    outcomes: dict[str, CheckOutcome],
     findings: list[Finding],
-    format_ok: bool,
     timings: dict[str, float],
     started: float,
-    seed: int | None = None,
+    outcomes: dict[str, CheckOutcome],
+    format_ok: bool,
+    seed: int | None,
     rejection: str | None = None,
 ) -> Result:
     scored = apply_rubric(rubric, outcomes, options.mode, format_ok)

@@ -13,6 +13,18 @@ from grader.execute.sandbox import SandboxSpec
 
 TOOLS_DIR = Path(tools.__file__).resolve().parent
 REPO_ROOT = Path(__file__).resolve().parents[3]
+# Code that code under test starts with: attempt() turns an action into "ok" or the OSError's class name
+ATTEMPTS = """
+def attempt(action):
+    try:
+        action()
+        return "ok"
+    except OSError as exc:
+        return type(exc).__name__
+def write(path):
+    with open(path, "w") as handle:
+        handle.write("x")
+"""
 
 
 def write_notebook(work_dir: Path, *cells: str, name: str = "student.ipynb") -> Path:

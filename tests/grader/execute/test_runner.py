@@ -10,7 +10,7 @@ import pytest
 
 from grader.execute import runner
 from grader.execute.runner import run_notebook
-from tests.grader.execute.helpers import REPO_ROOT, json_of, make_spec, stdout_of, write_notebook
+from tests.grader.execute.helpers import ATTEMPTS, REPO_ROOT, json_of, make_spec, stdout_of, write_notebook
 from tools import layout
 
 sandboxed = pytest.mark.usefixtures("needs_sandbox")
@@ -193,15 +193,7 @@ def test_hidden_labels_repository_and_host_files_are_out_of_reach(
     hidden = synthetic_course.resolve() / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS
     probe = f"""
 import json, os
-def attempt(action):
-    try:
-        action()
-        return "ok"
-    except OSError as exc:
-        return type(exc).__name__
-def write(path):
-    with open(path, "w") as handle:
-        handle.write("x")
+{ATTEMPTS}
 print(json.dumps({{
     "relative_hidden": attempt(lambda: open("data/hidden/{layout.HIDDEN_TEST_LABELS}", "rb")),
     "data": sorted(os.listdir("data")),

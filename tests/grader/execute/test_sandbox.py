@@ -11,20 +11,13 @@ from pathlib import Path
 import pytest
 
 from grader.execute.sandbox import bwrap_argv, limits_preexec, resource_limits
-from tests.grader.execute.helpers import REPO_ROOT, TOOLS_DIR, make_spec
+from tests.grader.execute.helpers import ATTEMPTS, REPO_ROOT, TOOLS_DIR, make_spec
 from tools import layout
 
-INSIDE = r"""
-import json, os, socket, sys
-def attempt(action):
-    try:
-        action()
-        return "ok"
-    except OSError as exc:
-        return type(exc).__name__
-def write(path):
-    with open(path, "w") as handle:
-        handle.write("x")
+INSIDE = (
+    "import json, os, socket, sys\n"
+    + ATTEMPTS
+    + r"""
 repo, course = sys.argv[1], sys.argv[2]
 print(json.dumps({
     "cwd": os.getcwd(),
@@ -45,6 +38,7 @@ print(json.dumps({
     "env": sorted(os.environ),
 }))
 """
+)
 
 
 def test_argv_is_a_whitelist_without_the_repository_or_the_hidden_labels(
