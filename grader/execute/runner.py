@@ -43,6 +43,7 @@ Status = t.Literal[
     "kernel-died",
     "out-of-memory",
     "too-many-processes",
+    "disk-quota",
     "sandbox-unavailable",
     "invalid-notebook",
     "grader-error",
@@ -302,6 +303,8 @@ async def _start(run: _Run, client: NotebookClient, km: SandboxedKernelManager) 
             max_processes=run.spec.max_processes,
             helpers=km.launcher_helpers,
             pid_cap=km.pid_cap,
+            disk_dir=run.spec.work_dir,
+            max_disk_mb=run.spec.max_disk_mb,
         ).start()
         await client.async_start_new_kernel_client()
     except Exception as exc:

@@ -47,6 +47,7 @@ class SandboxSpec:
     memory_mb: int = 4096
     max_processes: int = 64
     max_file_mb: int = 1024
+    max_disk_mb: int = 2048  # all a run writes: its work folder (watchdog), and /tmp and $HOME (each a tmpfs)
     gpu: bool = False
     threads: int | None = None
     runtime_dir: Path | None = None
@@ -122,7 +123,21 @@ def bwrap_argv(spec: SandboxSpec, command: list[str]) -> list[str]:
     argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
     for key, value in sandbox_env(spec).items():
         argv += ["--setenv", key, value]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home", "--dir", SANDBOX_HOME]
+    # tmpfs pages are memory no process's resident size shows, so the watchdog cannot see them: cap them here
+    tmpfs_size = ["--size", str(spec.max_disk_mb * MIB)]
+    argv += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        *tmpfs_size,
+        "--tmpfs",
+        "/tmp",
+        *tmpfs_size,
+        "--tmpfs",
+        "/home",
+    ]
+    argv += ["--dir", SANDBOX_HOME]
     bound: list[str] = []
     for folder in SYSTEM_DIRS:
         if os.path.islink(folder):

@@ -1,14 +1,17 @@
-"""Process-count and memory limits for a kernel's process tree, enforced from outside by polling.
+"""Process-count, memory and disk limits for a kernel's process tree, enforced from outside by polling.
 
 We run as root, for whom Linux ignores RLIMIT_NPROC, and CUDA needs more address space than any sensible
 RLIMIT_AS: so a thread watches the tree and kills all of it when it grows past the limits, saying why.
+RLIMIT_FSIZE caps one file, not how many: the watchdog also sums what the run wrote to its work folder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -31,7 +34,8 @@ class Watchdog:
     ``helpers`` is how many of the tree's topmost processes belong to the launcher rather than the student
     (bwrap's monitor and the pid namespace's init), so that ``max_processes`` counts the student's alone.
     Resident memory is summed per process, then confirmed as proportional set size before killing, so that
-    forked data-loader workers sharing their parent's pages are not counted twice.
+    forked data-loader workers sharing their parent's pages are not counted twice. ``disk_dir`` is the run's
+    writable folder: what it holds beyond its size at the start counts against ``max_disk_mb``.
     """
 
     def __init__(
@@ -43,8 +47,14 @@ class Watchdog:
         helpers: int = 0,
         interval_s: float = 0.5,
         pid_cap: PidCap | None = None,
+        disk_dir: Path | None = None,
+        max_disk_mb: int | None = None,
     ) -> None:
         self.pid_cap = pid_cap
+        self.disk_dir = disk_dir
+        self.max_disk_mb = max_disk_mb
+        self._disk_baseline = disk_usage(disk_dir) if disk_dir is not None else 0
+        self.peak_disk_mb = 0.0
         self.memory_mb = memory_mb
         self.max_processes = max_processes
         self.helpers = helpers
@@ -88,6 +98,8 @@ class Watchdog:
                 if not tree:
                     return
                 breach = self._check(tree)
+            if breach is None:
+                breach = self._disk_check()
             if breach is not None:
                 self.breach = breach
                 self.kill_tree()
@@ -119,6 +131,17 @@ class Watchdog:
             return Breach("out-of-memory", f"out of memory: {pss / MIB:.0f} MB > {self.memory_mb} MB")
         return None
 
+    def _disk_check(self) -> Breach | None:
+        if self.disk_dir is None or self.max_disk_mb is None:
+            return None
+        written_mb = (disk_usage(self.disk_dir) - self._disk_baseline) / MIB
+        self.peak_disk_mb = max(self.peak_disk_mb, written_mb)
+        if written_mb > self.max_disk_mb:
+            return Breach(
+                "disk-quota", f"too much written to disk: {written_mb:.0f} MB > {self.max_disk_mb} MB"
+            )
+        return None
+
     def kill_tree(self) -> None:
         """SIGKILL every process of the tree (the whole cgroup, when there is one), including any seen earlier
         that a double fork detached."""
@@ -135,4 +158,15 @@ def _sum_memory(tree: list[psutil.Process], field: str) -> int:
         with contextlib.suppress(psutil.Error):
             info = process.memory_full_info() if field == "pss" else process.memory_info()
             total += getattr(info, field)
+    return total
+
+
+def disk_usage(folder: Path) -> int:
+    """Bytes the files under FOLDER occupy on disk (a sparse file counts what it really holds); links are not
+    followed."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
     return total

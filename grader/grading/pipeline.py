@@ -40,6 +40,7 @@ from tools import layout
 
 COURSE_TOOLS = Path(__file__).resolve().parents[2] / "tools"
 RESULT_FILE = "result.json"
+RUNS_DIR = Path("work") / "runs"
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
         timings |= {f"run_{key}_s": nb.run.duration_s for key, nb in evidence.notebooks.items() if nb.run}
     outcomes = evaluate(evidence, rubric.items)
     _copy_artifacts(evidence, sub_out)
+    # what the runs wrote (checkpoints, or a hostile notebook's junk) goes; their notebooks and logs stay
+    shutil.rmtree(sub_out / RUNS_DIR, ignore_errors=True)
     return finish(outcomes, format_ok, _seed(evidence))
 
 
@@ -183,7 +186,7 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
     for key, nb in evidence.notebooks.items():
         if nb.loaded is None or nb.loaded.nb is None:
             continue
-        work = sub_out / "work" / "runs" / key
+        work = sub_out / RUNS_DIR / key
         shutil.copytree(nb.path.parent, work, symlinks=True)
         spec = SandboxSpec(
             work_dir=work,
@@ -192,6 +195,7 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
             memory_mb=limits.memory_mb,
             max_processes=limits.max_processes,
             max_file_mb=int(limits.max_file_mb),
+            max_disk_mb=int(limits.max_disk_mb),
             gpu=gpu,
         )
         overrides = rubric.quick.overrides.get(key) if options.mode == "quick" else None

@@ -151,6 +151,7 @@ class LimitOverrides(_Strict):
     memory_mb: int | None = Field(default=None, gt=0)
     max_processes: int | None = Field(default=None, gt=0)
     max_file_mb: float | None = Field(default=None, gt=0)
+    max_disk_mb: float | None = Field(default=None, gt=0)
 
 
 class Limits(_Strict):
@@ -161,6 +162,7 @@ class Limits(_Strict):
     memory_mb: int = Field(gt=0)
     max_processes: int = Field(gt=0)
     max_file_mb: float = Field(gt=0)
+    max_disk_mb: float = Field(default=2048, gt=0, description="all one notebook's run may write")
 
 
 class LimitsSpec(Limits):

@@ -354,6 +354,9 @@ CUDA_ON_CPU = "import torch\nx = torch.zeros(3).cuda()"
 GIGABYTE_OUTPUT = "import sys\nline = 'x' * (1 << 20)\nfor _ in range(1024):\n    sys.stdout.write(line)"
 MEMORY_BOMB = "blocks = []\nwhile True:\n    blocks.append(b'x' * (64 << 20))"
 FORK_BOMB = "import os\nwhile True:\n    os.fork()"
+DISK_FILLER = (
+    "import itertools\nfor i in itertools.count():\n    open(f'junk{i}', 'wb').write(bytes(1 << 20))"
+)
 HUB = "import torch\nnet = torch.hub.load('pytorch/vision', 'resnet18', pretrained=True)"
 TORCHVISION_WEIGHTS = "import torchvision\nnet = torchvision.models.resnet18(weights='IMAGENET1K_V1')"
 TIMM = "import timm\nnet = timm.create_model('resnet18', pretrained=True)"
@@ -413,6 +416,13 @@ CASES: tuple[Case, ...] = (
         "quick",
         lab1_notebook(GIGABYTE_OUTPUT, LENET),
         (check("lab1.f.params", "pass"),),
+    ),
+    Case(
+        "fill-the-disk",
+        "execution",
+        "quick",
+        lab1_notebook(DISK_FILLER),
+        (check("lab1.c", "fail", "too much written to disk"),),  # a file of 1 MiB at a time, past max_disk_mb
     ),
     Case(
         "delete-files",
@@ -649,5 +659,5 @@ def build_all(cases: tuple[Case, ...], input_dir: Path, arena: Arena) -> dict[st
 def write_corpus_rubric(path: Path) -> Path:
     """The F20 rubric with a small quick subset and short limits, so that hostile runs end in seconds; the
     honest runs train one epoch."""
-    limits = {"cell_timeout_s": 10, "notebook_timeout_s": 30, "memory_mb": 1536}
+    limits = {"cell_timeout_s": 10, "notebook_timeout_s": 30, "memory_mb": 1536, "max_disk_mb": 64}
     return tuned_f20_rubric(path, {"train": 400, "val": 100, "test": 100}, limits, lenet5_epochs=1)

@@ -11,7 +11,7 @@ import pytest
 from grader.grading import GradeOptions, grade_submission
 from grader.intake import submission_id
 from grader.result import read_result
-from tests.corpus.cases import BASELINE, CASES, Case
+from tests.corpus.cases import BASELINE, CASES, LAB1, Case
 from tests.corpus.conftest import GradedCorpus
 from tests.corpus.verdicts import problems
 
@@ -68,13 +68,20 @@ def test_no_connection_reached_the_host(graded_corpus: GradedCorpus) -> None:
 def test_the_hidden_labels_were_never_readable(graded_corpus: GradedCorpus) -> None:
     case = BY_NAME["hidden-labels-by-path"]
     work = graded_corpus.out_dirs["quick"] / submission_id(graded_corpus.submissions[case.name])
-    executed = next(work.rglob("*.executed.ipynb"))
+    executed = work / "notebooks" / LAB1
     printed = "".join(
         output.get("text", "")
         for cell in nbformat.read(executed, as_version=4).cells
         for output in cell.outputs
     )
     assert "readable hidden labels: []" in printed
+
+
+def test_what_the_runs_wrote_is_removed_and_their_notebooks_kept(graded_corpus: GradedCorpus) -> None:
+    case = BY_NAME["fill-the-disk"]
+    graded = graded_corpus.out_dirs["quick"] / submission_id(graded_corpus.submissions[case.name])
+    assert (graded / "notebooks" / LAB1).is_file() and (graded / "logs" / "lenet5.log").is_file()
+    assert not (graded / "work" / "runs").exists()
 
 
 def without_timings(path: Path) -> dict:

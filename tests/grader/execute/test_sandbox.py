@@ -107,3 +107,22 @@ def test_inside_the_sandbox(work_dir: Path, synthetic_course: Path) -> None:
     assert seen["interfaces"] == ["lo"], "a network namespace of its own, with loopback only"
     assert seen["home"] == "/home/student"
     assert "PYTHONHASHSEED" in seen["env"] and not any(k.startswith("PYTEST") for k in seen["env"])
+
+
+@pytest.mark.usefixtures("needs_sandbox")
+def test_tmp_and_home_are_capped_at_the_disk_limit(work_dir: Path) -> None:
+    """tmpfs pages are memory the watchdog cannot see: the sandbox caps them at max_disk_mb."""
+    fill = (
+        "import errno, sys\n"
+        "for folder in ('/tmp', '/home/student'):\n"
+        "    try:\n"
+        "        with open(folder + '/fill', 'wb') as handle:\n"
+        "            handle.write(bytes(8 * 1024 * 1024))\n"
+        "        print(folder, 'ok')\n"
+        "    except OSError as exc:\n"
+        "        print(folder, errno.errorcode[exc.errno])\n"
+    )
+    argv = bwrap_argv(make_spec(work_dir, None, max_disk_mb=4), [sys.executable, "-c", fill])
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["/tmp", "ENOSPC", "/home/student", "ENOSPC"]

@@ -1,10 +1,11 @@
-"""The watchdog kills a whole process tree that grows past its process or memory limit, and says why."""
+"""The watchdog kills a whole process tree that grows past its process, memory or disk limit, and says why."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 
@@ -19,11 +20,23 @@ for _ in range(12):
 time.sleep(60)
 """
 HOG = "import time; block = bytearray(400 * 1024 * 1024); time.sleep(60)"
+MIB = 1024 * 1024
 
 
-def watch(code: str, **limits: int) -> tuple[Watchdog, subprocess.Popen[bytes], list[psutil.Process]]:
+def writer(folder: Path, megabytes: int) -> str:
+    """Code that writes MEGABYTES one-MiB files into FOLDER, then sleeps."""
+    return f"""
+import time
+for i in range({megabytes}):
+    with open({str(folder / "out")!r} + str(i), "wb") as handle:
+        handle.write(b"x" * {MIB})
+time.sleep(60)
+"""
+
+
+def watch(code: str, **limits: object) -> tuple[Watchdog, subprocess.Popen[bytes], list[psutil.Process]]:
     process = subprocess.Popen([sys.executable, "-c", code])
-    watchdog = Watchdog(process.pid, interval_s=0.05, **limits).start()
+    watchdog = Watchdog(process.pid, interval_s=0.05, **limits).start()  # type: ignore[arg-type]
     deadline = time.monotonic() + 20
     tree: list[psutil.Process] = []
     while watchdog.breach is None and time.monotonic() < deadline:
@@ -58,3 +71,26 @@ def test_a_tree_within_its_limits_is_left_alone() -> None:
     assert process.wait(timeout=10) == 0
     watchdog.stop()
     assert watchdog.breach is None and watchdog.peak_processes == 1 and watchdog.peak_memory_mb > 1
+
+
+def test_writing_past_the_disk_limit_stops_the_tree(tmp_path: Path) -> None:
+    watchdog, process, _ = watch(
+        writer(tmp_path, 40), memory_mb=10_000, max_processes=5, disk_dir=tmp_path, max_disk_mb=8
+    )
+    assert watchdog.breach is not None and watchdog.breach.kind == "disk-quota"
+    assert watchdog.breach.message.startswith("too much written to disk: ")
+    assert watchdog.breach.message.endswith("> 8 MB")
+    assert process.returncode == -9
+
+
+def test_only_what_the_run_writes_counts_against_the_disk_limit(tmp_path: Path) -> None:
+    """The submission's own files were there before the run: 20 MB of them do not count against 8 MB."""
+    (tmp_path / "checkpoint.pt").write_bytes(b"x" * 20 * MIB)
+    code = writer(tmp_path, 3).replace("time.sleep(60)", "time.sleep(2)")
+    process = subprocess.Popen([sys.executable, "-c", code])
+    watchdog = Watchdog(
+        process.pid, memory_mb=1000, max_processes=5, interval_s=0.05, disk_dir=tmp_path, max_disk_mb=8
+    ).start()
+    assert process.wait(timeout=20) == 0
+    watchdog.stop()
+    assert watchdog.breach is None and 2 < watchdog.peak_disk_mb < 8
