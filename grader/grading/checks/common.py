@@ -61,5 +61,5 @@ def probe_section(nb: NotebookEvidence, name: str, what: str) -> tuple[Any, Chec
         return None, failed(f"could not inspect {what}: {probe['errors'][name]}")
     section = probe.get(name)
     if not section:
-        return None, failed(f"{nb.spec.filename} defines no {what} after running")
+        return None, failed(f"{nb.spec.filename} does not define {what} after running")
     return section, None
