@@ -123,20 +123,10 @@ def bwrap_argv(spec: SandboxSpec, command: list[str]) -> list[str]:
     argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
     for key, value in sandbox_env(spec).items():
         argv += ["--setenv", key, value]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
     # tmpfs pages are memory no process's resident size shows, so the watchdog cannot see them: cap them here
-    tmpfs_size = ["--size", str(spec.max_disk_mb * MIB)]
-    argv += [
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        *tmpfs_size,
-        "--tmpfs",
-        "/tmp",
-        *tmpfs_size,
-        "--tmpfs",
-        "/home",
-    ]
+    for folder in ("/tmp", "/home"):
+        argv += ["--size", str(spec.max_disk_mb * MIB), "--tmpfs", folder]
     argv += ["--dir", SANDBOX_HOME]
     bound: list[str] = []
     for folder in SYSTEM_DIRS:
