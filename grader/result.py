@@ -17,6 +17,12 @@ CheckStatus = Literal["pass", "fail", "error", "skipped", "manual"]
 Severity = Literal["info", "warning", "error"]
 Mode = Literal["static", "quick", "full"]
 
+# What OUT/<submission-id>/ holds: the result, and the unpacked submission kept for reports and similarity;
+# the runs' private copies are deleted once graded
+RESULT_FILE = "result.json"
+SUBMISSION_DIR = Path("work") / "submission"
+RUNS_DIR = Path("work") / "runs"
+
 
 class Finding(BaseModel):
     """An integrity or format observation, located as precisely as the evidence allows."""

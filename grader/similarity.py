@@ -35,9 +35,8 @@ from copydetect.defaults import GUARANTEE_THRESHOLD, NOISE_THRESHOLD
 from copydetect.utils import filter_code
 
 from grader.errors import GraderError
-from grader.grading.pipeline import RESULT_FILE
 from grader.intake import ExpectedFile, locate_files
-from grader.result import read_result, write_json_atomically
+from grader.result import RESULT_FILE, SUBMISSION_DIR, read_result, write_json_atomically
 from grader.rubric import load_rubric, resolve_rubric
 from grader.static import load_notebook
 from grader.static.ipython import cell_source, to_python
@@ -48,7 +47,6 @@ SIMILARITY_FILE = "similarity.json"
 SIMILARITY_DIR = ".similarity"
 CACHE_DIR = ".normalised"
 NORMALISER_VERSION = "1"  # part of the cache key: bump it when `normalise` changes
-SUBMISSION_DIR = ("work", "submission")
 # A few shared lines are no evidence: the same one-line edit of the template by two students shares about
 # 2k tokens around it, all of their non-boilerplate code, which would score 100%. Both notebooks of a pair
 # must share at least this many tokens, so a notebook with less code of its own is not compared at all.
@@ -190,7 +188,7 @@ def _graded(out_dir: Path) -> dict[str, Path]:
     """Submission id -> its unpacked copy, for every result folder that still holds one."""
     found = {}
     for folder in sorted(out_dir.iterdir()):
-        root = folder.joinpath(*SUBMISSION_DIR)
+        root = folder / SUBMISSION_DIR
         if not folder.name.startswith(".") and (folder / RESULT_FILE).is_file() and root.is_dir():
             found[folder.name] = root
     return found

@@ -42,9 +42,9 @@ from grader.errors import GraderError
 from grader.execute import sandbox_available
 from grader.grading import GradeOptions
 from grader.grading.checks import uniform_outcomes
-from grader.grading.pipeline import RESULT_FILE
 from grader.intake import content_sha256, submission_id
 from grader.result import (
+    RESULT_FILE,
     CheckOutcome,
     Finding,
     Mode,

@@ -31,7 +31,16 @@ from grader.intake import (
     unpack_submission,
 )
 from grader.predictions import PredictionsError, read_predictions
-from grader.result import CheckOutcome, Finding, Mode, Result, write_result
+from grader.result import (
+    RESULT_FILE,
+    RUNS_DIR,
+    SUBMISSION_DIR,
+    CheckOutcome,
+    Finding,
+    Mode,
+    Result,
+    write_result,
+)
 from grader.rubric import load_rubric, resolve_rubric
 from grader.rubric.model import Rubric
 from grader.rubric.scoring import apply_rubric
@@ -39,8 +48,6 @@ from grader.static import load_notebook, parse_stored_outputs, scan_notebook
 from tools import layout
 
 COURSE_TOOLS = Path(__file__).resolve().parents[2] / "tools"
-RESULT_FILE = "result.json"
-RUNS_DIR = Path("work") / "runs"
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
     finish = functools.partial(_finish, rubric, options, src, sub_id, sub_out, findings, timings, started)
 
     clock = time.perf_counter()
-    root = sub_out / "work" / "submission"
+    root = sub_out / SUBMISSION_DIR
     try:
         unpack_submission(src, root, notes=findings)
     except IntakeRejected as exc:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.intake import ExpectedFile, IntakeRejected, locate_files
+from grader.result import SUBMISSION_DIR
 from grader.rubric.model import NotebookSpec, Rubric
 from grader.static import load_notebook, parse_stored_outputs
 
-SUBMISSION_DIR = Path("work") / "submission"
 EXECUTED_DIR = "notebooks"
 LOGS_DIR = "logs"
 LOG_TAIL_LINES = 200

@@ -11,9 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from grader.result import Result, read_result
-
-RESULT_FILE = "result.json"
+from grader.result import RESULT_FILE, Result, read_result
 
 
 @dataclass

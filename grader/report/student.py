@@ -15,11 +15,10 @@ from pydantic import ValidationError
 
 from grader.errors import GraderError
 from grader.report.artifacts import Curves, NotebookFiles, log_tails, notebook_files, read_curves
-from grader.report.collect import RESULT_FILE
 from grader.report.nbhtml import write_notebook_html
 from grader.report.plots import curves_png
 from grader.report.render import link, render_template
-from grader.result import CheckResult, Result, read_result, write_json_atomically
+from grader.result import RESULT_FILE, CheckResult, Result, read_result, write_json_atomically
 from grader.rubric.model import Rubric
 
 REPORT_FILE = "report.html"
