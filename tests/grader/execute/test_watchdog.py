@@ -23,14 +23,14 @@ HOG = "import time; block = bytearray(400 * 1024 * 1024); time.sleep(60)"
 MIB = 1024 * 1024
 
 
-def writer(folder: Path, megabytes: int) -> str:
+def writer(folder: Path, megabytes: int, then_sleep_s: float = 60) -> str:
     """Code that writes MEGABYTES one-MiB files into FOLDER, then sleeps."""
     return f"""
 import time
 for i in range({megabytes}):
     with open({str(folder / "out")!r} + str(i), "wb") as handle:
         handle.write(b"x" * {MIB})
-time.sleep(60)
+time.sleep({then_sleep_s})
 """
 
 
@@ -86,8 +86,7 @@ def test_writing_past_the_disk_limit_stops_the_tree(tmp_path: Path) -> None:
 def test_only_what_the_run_writes_counts_against_the_disk_limit(tmp_path: Path) -> None:
     """The submission's own files were there before the run: 20 MB of them do not count against 8 MB."""
     (tmp_path / "checkpoint.pt").write_bytes(b"x" * 20 * MIB)
-    code = writer(tmp_path, 3).replace("time.sleep(60)", "time.sleep(2)")
-    process = subprocess.Popen([sys.executable, "-c", code])
+    process = subprocess.Popen([sys.executable, "-c", writer(tmp_path, 3, then_sleep_s=2)])
     watchdog = Watchdog(
         process.pid, memory_mb=1000, max_processes=5, interval_s=0.05, disk_dir=tmp_path, max_disk_mb=8
     ).start()
