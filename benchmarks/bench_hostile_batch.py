@@ -18,16 +18,13 @@ import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
-
 from grader.batch import grade_batch
 from grader.batch.synthetic import make_class
 from grader.coursedata import build_course_data
 from grader.grading import GradeOptions
 from grader.intake import submission_id
-from tests.corpus.arena import Arena, Listener
+from tests.corpus.arena import open_arena
 from tests.corpus.cases import CASES, LENET, TRAINING, lab1_notebook, write_corpus_rubric
-from tools import layout
 
 
 def main() -> None:
@@ -44,14 +41,9 @@ def main() -> None:
         sample = root / "sample"
         with zipfile.ZipFile(make_class(root / "made", 1, rows=10_000)[0]) as archive:
             archive.extractall(sample)
-        canary = root / "host" / "canary.txt"
-        canary.parent.mkdir()
-        canary.write_text("host file\n")
-        listener = Listener()
         inbox = root / "in"
         inbox.mkdir()
-        labels = np.load(course / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
-        arena = Arena(course, labels, sample, inbox / "honest000", canary, listener.port)
+        arena, listener = open_arena(root, course, sample, inbox / "honest000")
 
         kinds: dict[str, str] = {}
         for index in range(args.students - hostile):
@@ -84,7 +76,8 @@ def main() -> None:
                     f"  {kind:9} {len(seconds):3d}: median {statistics.median(seconds):.1f} s, "
                     f"max {max(seconds):.1f} s per submission"
                 )
-        print(f"connections that reached the host: {listener.connections}; canary intact: {canary.exists()}")
+        intact = arena.canary.exists()
+        print(f"connections that reached the host: {listener.connections}; canary intact: {intact}")
         listener.close()
 
 

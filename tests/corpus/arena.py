@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tools import layout
+
 
 @dataclass(frozen=True)
 class Arena:
@@ -46,6 +48,16 @@ class Listener:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def open_arena(root: Path, course: Path, sample: Path, neighbour: Path) -> tuple[Arena, Listener]:
+    """A canary file under ROOT/host and a loopback listener around COURSE; close the listener after."""
+    canary = root / "host" / "canary.txt"
+    canary.parent.mkdir()
+    canary.write_text("the grader's own file\n")
+    listener = Listener()
+    labels = np.load(course / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
+    return Arena(course, labels, sample, neighbour, canary, listener.port), listener
 
 
 def snapshot(*roots: Path) -> dict[str, str]:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from grader.batch import grade_batch
@@ -15,9 +14,8 @@ from grader.batch.runner import BatchSummary
 from grader.coursedata import build_course_data
 from grader.execute import sandbox_available
 from grader.grading import GradeOptions
-from tests.corpus.arena import Arena, Listener, snapshot
+from tests.corpus.arena import Arena, Listener, open_arena, snapshot
 from tests.corpus.cases import CASES, build_all, honest_copy, write_corpus_rubric
-from tools import layout
 
 
 @dataclass
@@ -52,20 +50,15 @@ def graded_corpus(
     if not sandbox_available():
         pytest.skip("bubblewrap (bwrap) is not installed: the corpus runs hostile code only in the sandbox")
     root = tmp_path_factory.mktemp("corpus")
-    canary = root / "host" / "canary.txt"
-    canary.parent.mkdir()
-    canary.write_text("the grader's own file\n")
-    listener = Listener()
     inputs = {mode: root / f"input-{mode}" for mode in ("static", "quick")}
-    labels = np.load(corpus_course / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
     neighbour = inputs["quick"] / "neighbour"
-    arena = Arena(corpus_course, labels, reference_sample, neighbour, canary, listener.port)
+    arena, listener = open_arena(root, corpus_course, reference_sample, neighbour)
     inputs["quick"].mkdir(parents=True)
     honest_copy(neighbour, arena)
     submissions: dict[str, Path] = {}
     for mode, folder in inputs.items():
         submissions |= build_all(tuple(c for c in CASES if c.mode == mode), folder, arena)
-    watched = (corpus_course, canary.parent, *inputs.values())
+    watched = (corpus_course, arena.canary.parent, *inputs.values())
     before = snapshot(*watched)
     out_dirs = {mode: root / f"out-{mode}" for mode in inputs}
     summaries = {
