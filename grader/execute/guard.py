@@ -43,9 +43,9 @@ _AUDITED = frozenset(
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
-def guard_source(events_path: str | Path) -> str:
+def guard_source(events_fd: int) -> str:
     """The code to run in the kernel: this module's text followed by the call that installs the guard."""
-    return Path(__file__).read_text(encoding="utf-8") + f"\ninstall({str(events_path)!r})\n"
+    return Path(__file__).read_text(encoding="utf-8") + f"\ninstall({events_fd!r})\n"
 
 
 def _as_path(value: object) -> str | None:
@@ -60,9 +60,8 @@ def _as_path(value: object) -> str | None:
 class Guard:
     """State shared by the audit hook and the import-time patches: what this run wrote, and the event log."""
 
-    def __init__(self, events_path: str) -> None:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-        self.fd = os.open(events_path, flags, 0o644)
+    def __init__(self, events_fd: int) -> None:
+        self.fd = events_fd
         self.written: set[str] = set()
         self.counts: dict[str, int] = {}
         prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, "/usr")}
@@ -348,9 +347,9 @@ def _safe_patch(guard: Guard, patch: t.Callable[[Guard, t.Any], None], module: t
         guard.record("guard.patch", "failed", f"{getattr(module, '__name__', '?')}: {exc!r}")
 
 
-def install(events_path: str) -> Guard:
+def install(events_fd: int) -> Guard:
     """Open the events file, add the audit hook and the import patches, and patch what is already imported."""
-    guard = Guard(events_path)
+    guard = Guard(events_fd)
     sys.addaudithook(guard.audit)
     sys.meta_path.insert(0, _PatchingFinder(guard))
     for name, patch in PATCHES.items():

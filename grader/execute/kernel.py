@@ -43,7 +43,15 @@ class SandboxedKernelManager(AsyncKernelManager):
     reach of the process-group signal jupyter_client would otherwise send.
     """
 
-    def __init__(self, spec: SandboxSpec, *, sandboxed: bool = True, log_path: Path, **kwargs: t.Any) -> None:
+    def __init__(
+        self,
+        spec: SandboxSpec,
+        *,
+        sandboxed: bool = True,
+        log_path: Path,
+        pass_fds: tuple[int, ...] = (),
+        **kwargs: t.Any,
+    ) -> None:
         if spec.runtime_dir is None:
             raise ValueError("SandboxedKernelManager needs spec.runtime_dir for its connection file")
         runtime = Path(os.path.realpath(spec.runtime_dir))
@@ -53,6 +61,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.spec = spec
         self.sandboxed = sandboxed
         self.log_path = log_path
+        self.pass_fds = pass_fds
         self.pid_cap: PidCap | None = None
         self._kernel_spec = KernelSpec(
             argv=list(KERNEL_ARGV),
@@ -92,6 +101,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                 cap.join()
 
         kw["preexec_fn"] = preexec
+        kw["pass_fds"] = self.pass_fds
         with open(self.log_path, "ab") as log:
             kw["stdout"] = log
             kw["stderr"] = subprocess.STDOUT

@@ -4,6 +4,11 @@ Every path ends in an :class:`ExecutionReport`: a failing cell, a time limit, a 
 process breach, a missing sandbox, even an unreadable notebook, each has its status and a sentence saying
 what happened where. The kernel and everything it started is killed before :func:`run_notebook` returns.
 Cells are numbered as nbformat numbers them (from 0, markdown cells included).
+
+Nothing comes back through the work folder, which the run can rewrite or fill with links: the guard's events
+and the probes' reports arrive on pipes (:mod:`grader.execute.channels`), and the executed notebook, the
+kernel's log and the exported weights are written by the grader into ``artifacts_dir``, a folder outside
+the sandbox.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from pydantic import BaseModel, Field
 
+from grader.execute.channels import Channel, Messages, new_nonce, parse_messages
 from grader.execute.guard import guard_source
 from grader.execute.kernel import SandboxedKernelManager, private_cell
-from grader.execute.probes import PROBE_FILE, TEST_PREDICTIONS, VAL_PREDICTIONS, probe_source
+from grader.execute.probes import SECTIONS, STATE_DICT, probe_source
 from grader.execute.sandbox import DATA_MOUNT, TOOLS_MOUNT, SandboxSpec, sandbox_unavailable_reason
 from grader.execute.seeding import RUN_SEED, seed_source
 from grader.execute.watchdog import Breach, Watchdog
@@ -49,12 +55,12 @@ Status = t.Literal[
     "grader-error",
 ]
 
-GRADER_DIR = ".grader"
-EVENTS_FILE = "guard-events.jsonl"
 LOG_FILE = "kernel.log"
+STATE_DICT_FILE = "state_dict.pt"
 TAIL_CHARS = 4000
 MAX_EVENTS_READ = 5000
-MAX_PROBE_BYTES = 5 * 1024 * 1024
+MAX_EVENTS_BYTES = 4 * 1024 * 1024
+MAX_REPORT_BYTES = 512 * 1024 * 1024  # the probes' JSON and the weights (VGG-A's are 39 MB)
 INTERRUPT_GRACE_S = 10.0
 MAX_CELL_OUTPUT_BYTES = 5 * 1024 * 1024
 MAX_NOTEBOOK_OUTPUT_BYTES = 50 * 1024 * 1024
@@ -72,12 +78,11 @@ class ExecutionReport(BaseModel):
     seed: int | None = None  # the kernel's random generators were seeded with it before the first cell
     failed_cell: int | None = None
     cells_executed: int = 0  # code cells sent to the kernel, the one that failed included
-    executed_notebook: str | None = None
+    executed_notebook: str | None = None  # in artifacts_dir, written by the grader
     guard_events: list[dict[str, t.Any]] = Field(default_factory=list)
-    probe: dict[str, t.Any] | None = None
+    probe: dict[str, t.Any] | None = None  # the kernel's claims, section by section, with "errors"
     probe_error: str | None = None
-    val_predictions: str | None = None
-    test_predictions: str | None = None
+    state_dict: str | None = None  # the exported weights, in artifacts_dir, written by the grader
     overrides_applied: list[dict[str, t.Any]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     duration_s: float = 0.0
@@ -95,7 +100,10 @@ class _Run:
     notebook: Path
     spec: SandboxSpec
     sandboxed: bool
-    grader_dir: Path
+    artifacts: Path  # the grader's own folder for this run, outside every mount
+    events: Channel
+    reports: Channel
+    nonce: str
     seed: int | None = None
     status: Status = "ok"
     message: str = ""
@@ -106,7 +114,12 @@ class _Run:
     notes: list[str] = dataclasses.field(default_factory=list)
     cell_starts: list[tuple[float, int]] = dataclasses.field(default_factory=list)
     probes_start: float | None = None
+    probes_sent: bool = False
     watchdog: Watchdog | None = None
+
+    def __post_init__(self) -> None:
+        # the numbers the kernel inherits the pipes' write ends under (the grader closes its own copies)
+        self.events_fd, self.reports_fd = self.events.write_fd, self.reports.write_fd
 
     def fail(self, status: Status, message: str, cell: int | None = None) -> None:
         self.status, self.message, self.failed_cell = status, message, cell
@@ -147,6 +160,7 @@ def run_notebook(
     *,
     cell_timeout_s: float,
     notebook_timeout_s: float,
+    artifacts_dir: Path | None = None,
     overrides: dict[str, t.Any] | None = None,
     sandboxed: bool = True,
     run_probes: bool = True,
@@ -156,14 +170,19 @@ def run_notebook(
 ) -> ExecutionReport:
     """Run ``notebook`` with ``spec.work_dir`` as its cwd and report; never raises for the student's doing.
 
-    ``overrides`` rewrite top-level ``NAME = literal`` settings first (quick mode). Outputs land in
-    ``<work_dir>/.grader/``, which is emptied first: the executed notebook, the guard's events, the probe's
-    JSON and prediction arrays, and the kernel's own log. ``seed`` (None: unseeded) seeds random, numpy and
-    torch before the first cell.
+    ``overrides`` rewrite top-level ``NAME = literal`` settings first (quick mode). The executed notebook,
+    the kernel's log and the exported weights land in ``artifacts_dir`` (default: ``<work_dir>.grader``
+    beside the work folder), which is emptied first and must lie outside the work folder. ``seed`` (None:
+    unseeded) seeds random, numpy and torch before the first cell.
     """
     start = time.monotonic()
     notebook = Path(notebook)
-    run = _Run(notebook, spec, sandboxed, Path(os.path.realpath(spec.work_dir)) / GRADER_DIR, seed)
+    work = Path(os.path.realpath(spec.work_dir))
+    artifacts = Path(os.path.realpath(artifacts_dir or work.with_name(work.name + ".grader")))
+    if artifacts == work or work in artifacts.parents:
+        raise ValueError(f"artifacts_dir {artifacts} must lie outside the work folder {work}")
+    events, reports = Channel(MAX_EVENTS_BYTES), Channel(MAX_REPORT_BYTES)
+    run = _Run(notebook, spec, sandboxed, artifacts, events, reports, new_nonce(), seed)
     report: dict[str, t.Any] = {}
     if sandboxed and (reason := sandbox_unavailable_reason()) is not None:
         run.fail("sandbox-unavailable", f"{notebook.name} was not run: {reason}")
@@ -215,10 +234,10 @@ def _remove(path: Path) -> None:
 
 
 def _prepare_work_dir(run: _Run) -> None:
-    """A fresh ``.grader`` folder; ``data`` and ``tools`` must be mount-point folders, not files or links."""
-    work = run.grader_dir.parent
-    _remove(run.grader_dir)
-    run.grader_dir.mkdir()
+    """A fresh artifacts folder; ``data`` and ``tools`` must be mount-point folders, not files or links."""
+    work = Path(os.path.realpath(run.spec.work_dir))
+    _remove(run.artifacts)
+    run.artifacts.mkdir(parents=True, mode=0o700)
     for name in (DATA_MOUNT, TOOLS_MOUNT):
         entry = work / name
         if entry.is_symlink() or (entry.exists() and not entry.is_dir()):
@@ -230,7 +249,7 @@ def _prepare_work_dir(run: _Run) -> None:
 
 def _link_course_files(run: _Run) -> None:
     """Without the sandbox, link the course data (not ``hidden/``) and tools into the work dir instead."""
-    work = run.grader_dir.parent
+    work = Path(os.path.realpath(run.spec.work_dir))
     if run.spec.data_dir is not None:
         data = work / DATA_MOUNT
         data.mkdir(exist_ok=True)
@@ -271,7 +290,12 @@ async def _execute(
 ) -> None:
     runtime = Path(tempfile.mkdtemp(prefix="grader-k-"))
     spec = dataclasses.replace(run.spec, runtime_dir=runtime)
-    km = SandboxedKernelManager(spec, sandboxed=run.sandboxed, log_path=run.grader_dir / LOG_FILE)
+    km = SandboxedKernelManager(
+        spec,
+        sandboxed=run.sandboxed,
+        log_path=run.artifacts / LOG_FILE,
+        pass_fds=(run.events.write_fd, run.reports.write_fd),
+    )
     client = _CappedClient(
         nb,
         km=km,
@@ -279,7 +303,7 @@ async def _execute(
         allow_errors=False,
         record_timing=True,
         startup_timeout=startup_timeout_s,
-        resources={"metadata": {"path": str(run.grader_dir.parent)}},
+        resources={"metadata": {"path": str(Path(os.path.realpath(run.spec.work_dir)))}},
     )
     try:
         if await _start(run, client, km):
@@ -311,10 +335,13 @@ async def _start(run: _Run, client: NotebookClient, km: SandboxedKernelManager) 
         run.fail("kernel-died", f"the kernel did not start {where}: {_one_line(exc)}; {_log_tail(run, 300)}")
         return False
     run.kernel_start_s = time.monotonic() - begin
+    # only the kernel holds the write ends now: when it dies, the readers see the end of their pipes
+    run.events.close_write_end()
+    run.reports.close_write_end()
     if run.sandboxed and km.pid_cap is None:
         run.notes.append("no pids cgroup: only the watchdog's twice-a-second count limits processes")
     try:
-        guard = private_cell(guard_source(run.grader_dir / EVENTS_FILE), "grader_guard")
+        guard = private_cell(guard_source(run.events_fd), "grader_guard")
         reply = await _run_hidden(client, km, guard, SETUP_TIMEOUT_S)
     except Exception as exc:
         run.fail("sandbox-unavailable", f"the run-time guard could not be installed: {_one_line(exc)}")
@@ -465,11 +492,9 @@ async def _probe(run: _Run, client: NotebookClient, km: SandboxedKernelManager, 
     if run.status not in ("ok", "cell-error", "cell-timeout", "notebook-timeout"):
         run.probe_error = f"the probes were not run: {run.message}"
         return
-    data = Path(run.grader_dir.parent) / DATA_MOUNT if run.spec.data_dir is not None else None
     run.probes_start = time.time()
-    code = private_cell(
-        probe_source(run.grader_dir, data, layout.VAL_IMAGES, layout.TEST_IMAGES), "grader_probes"
-    )
+    run.probes_sent = True
+    code = private_cell(probe_source(run.reports_fd, run.nonce), "grader_probes")
     try:
         reply = await _run_hidden(client, km, code, timeout_s)
     except TimeoutError:
@@ -500,9 +525,8 @@ async def _stop(run: _Run, client: NotebookClient, km: SandboxedKernelManager) -
 
 def _write_executed(run: _Run, nb: nbformat.NotebookNode) -> str | None:
     nb.metadata["grader"] = {"status": run.status, "message": run.message, "sandboxed": run.sandboxed}
-    path = run.grader_dir / f"{run.notebook.stem}.executed.ipynb"
+    path = run.artifacts / f"{run.notebook.stem}.executed.ipynb"
     try:
-        run.grader_dir.mkdir(exist_ok=True)
         nbformat.write(nb, path)
     except Exception as exc:
         run.notes.append(f"the executed notebook could not be written: {_one_line(exc)}")
@@ -511,27 +535,26 @@ def _write_executed(run: _Run, nb: nbformat.NotebookNode) -> str | None:
 
 
 def _read_events(run: _Run) -> list[dict[str, t.Any]]:
-    """Guard events, each with the ``cell`` it came from; lines not holding a JSON object are skipped."""
-    path = run.grader_dir / EVENTS_FILE
-    if not path.is_file() or path.is_symlink():
-        return []
+    """Guard events as they arrived, each with the ``cell`` it came from; other lines are counted, skipped."""
     events, garbage = [], 0
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle):
-            if number >= MAX_EVENTS_READ:
-                run.notes.append(f"{EVENTS_FILE}: only the first {MAX_EVENTS_READ} lines were read")
-                break
-            try:
-                event = json.loads(line)
-            except ValueError:
-                event = None
-            if not isinstance(event, dict):
-                garbage += line.strip() != ""
-                continue
-            event["cell"] = _cell_at(run, event.get("time"))
-            events.append(event)
+    lines = run.events.collect().decode("utf-8", errors="replace").splitlines()
+    if run.events.dropped:
+        run.notes.append(f"guard events: {run.events.dropped} bytes past {MAX_EVENTS_BYTES} were dropped")
+    for number, line in enumerate(lines):
+        if number >= MAX_EVENTS_READ:
+            run.notes.append(f"guard events: only the first {MAX_EVENTS_READ} lines were read")
+            break
+        try:
+            event = json.loads(line)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict):
+            garbage += line.strip() != ""
+            continue
+        event["cell"] = _cell_at(run, event.get("time"))
+        events.append(event)
     if garbage:
-        run.notes.append(f"{EVENTS_FILE}: {garbage} lines were not guard events and were skipped")
+        run.notes.append(f"guard events: {garbage} lines were not guard events and were skipped")
     return events
 
 
@@ -547,28 +570,50 @@ def _cell_at(run: _Run, moment: object) -> int | None:
     return cell
 
 
-def _read_probe(run: _Run) -> dict[str, t.Any] | None:
-    path = run.grader_dir / PROBE_FILE
-    if not path.is_file() or path.is_symlink():
-        return None
-    if path.stat().st_size > MAX_PROBE_BYTES:
-        run.notes.append(f"{PROBE_FILE} is larger than {MAX_PROBE_BYTES} bytes and was ignored")
-        return None
-    try:
-        probe = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        run.notes.append(f"{PROBE_FILE} is not valid JSON: {_one_line(exc)}")
-        return None
-    return probe if isinstance(probe, dict) else None
+def _read_reports(run: _Run) -> tuple[dict[str, t.Any] | None, str | None]:
+    """The probes' sections as one dict (with "errors" and "timings_s"), and the exported weights' file."""
+    if not run.probes_sent:
+        run.reports.collect()
+        return None, None
+    messages = parse_messages(run.reports.collect(), run.nonce)
+    _note_tampering(run, messages)
+    probe: dict[str, t.Any] = {"errors": {}, "timings_s": {}}
+    for name in SECTIONS:
+        raw = messages.payloads.get(name)
+        if raw is None:
+            continue
+        try:
+            section = json.loads(raw)
+        except ValueError:
+            run.notes.append(f"the probes' {name} report was not valid JSON and was ignored")
+            continue
+        if not isinstance(section, dict):
+            continue
+        probe[name] = section.get("value")
+        if section.get("error"):
+            probe["errors"][name] = str(section["error"])
+        probe["timings_s"][name] = section.get("seconds")
+    probe["complete"] = all(name in messages.payloads for name in SECTIONS)
+    weights = messages.payloads.get(STATE_DICT)
+    if weights is None:
+        return probe, None
+    path = run.artifacts / STATE_DICT_FILE
+    path.write_bytes(weights)
+    return probe, str(path)
 
 
-def _prediction_path(run: _Run, name: str) -> str | None:
-    path = run.grader_dir / name
-    return str(path) if path.is_file() and not path.is_symlink() else None
+def _note_tampering(run: _Run, messages: Messages) -> None:
+    if messages.repeated:
+        run.notes.append(
+            "the probes' reports were sent again after the grader's probe cell (kept the first copy): "
+            + ", ".join(sorted(set(messages.repeated)))
+        )
+    if messages.truncated:
+        run.notes.append("the probes' reports were cut short: " + ", ".join(sorted(messages.truncated)))
 
 
 def _log_tail(run: _Run, chars: int = TAIL_CHARS) -> str:
-    path = run.grader_dir / LOG_FILE
+    path = run.artifacts / LOG_FILE
     try:
         with open(path, "rb") as handle:
             handle.seek(max(0, path.stat().st_size - chars))
@@ -580,8 +625,13 @@ def _log_tail(run: _Run, chars: int = TAIL_CHARS) -> str:
 def _report(run: _Run, start: float, extra: dict[str, t.Any]) -> ExecutionReport:
     if run.status == "ok":
         run.message = f"{run.notebook.name} ran to the end ({run.cells_executed} code cells)"
-    ran = run.grader_dir.is_dir() and run.status not in ("sandbox-unavailable", "invalid-notebook")
+    ran = run.artifacts.is_dir() and run.status not in ("sandbox-unavailable", "invalid-notebook")
     watchdog = run.watchdog
+    events = _read_events(run) if ran else []
+    probe, state_dict = _read_reports(run) if ran else (None, None)
+    if not ran:
+        run.events.collect(0)
+        run.reports.collect(0)
     return ExecutionReport(
         notebook=str(run.notebook),
         status=run.status,
@@ -591,17 +641,16 @@ def _report(run: _Run, start: float, extra: dict[str, t.Any]) -> ExecutionReport
         failed_cell=run.failed_cell,
         cells_executed=run.cells_executed,
         executed_notebook=extra.get("executed_notebook"),
-        guard_events=_read_events(run) if ran else [],
-        probe=_read_probe(run) if ran else None,
+        guard_events=events,
+        probe=probe,
         probe_error=run.probe_error,
-        val_predictions=_prediction_path(run, VAL_PREDICTIONS) if ran else None,
-        test_predictions=_prediction_path(run, TEST_PREDICTIONS) if ran else None,
+        state_dict=state_dict,
         overrides_applied=extra.get("overrides_applied", []),
         notes=run.notes,
         duration_s=round(time.monotonic() - start, 3),
         kernel_start_s=None if run.kernel_start_s is None else round(run.kernel_start_s, 3),
         peak_memory_mb=None if watchdog is None else round(watchdog.peak_memory_mb, 1),
         peak_processes=None if watchdog is None else watchdog.peak_processes,
-        log_path=str(run.grader_dir / LOG_FILE) if ran else None,
+        log_path=str(run.artifacts / LOG_FILE) if ran else None,
         stdout_tail=_log_tail(run) if ran else "",
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.execute import ExecutionReport
+from grader.execute.evaluation import ModelEvaluation
 from grader.predictions import Predictions
 from grader.result import Finding, Mode
 from grader.rubric.model import NotebookSpec, Rubric
@@ -25,8 +26,7 @@ class NotebookEvidence:
     findings: list[Finding] = field(default_factory=list)
     run: ExecutionReport | None = None
     run_stored: StoredOutputs | None = None  # the outputs the grader's own run printed
-    val_predictions: np.ndarray | None = None
-    test_predictions: np.ndarray | None = None
+    evaluation: ModelEvaluation | None = None  # the trained model, measured in a fresh process
     produced_predictions: Predictions | None = None  # the predictions file the grader's run wrote
 
     @property
@@ -38,8 +38,10 @@ class NotebookEvidence:
 class Labels:
     """Labels the grader holds; hidden test labels never enter the sandbox."""
 
-    val: np.ndarray | None = None
+    val: np.ndarray | None = None  # of the images the runs saw (the quick subset's in quick mode)
     test: np.ndarray | None = None  # from hidden/, None when the data has none (a student's pre-check)
+    run_test: np.ndarray | None = None  # hidden labels of the test images the runs saw
+    synthetic: bool = False  # procedural course data: any model can reach 100%, so plausibility is moot
 
 
 @dataclass

@@ -7,6 +7,7 @@ verdicts into points. A broken or hostile submission still ends in a written res
 from __future__ import annotations
 
 import functools
+import json
 import platform
 import shutil
 import sys
@@ -14,12 +15,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import numpy as np
 
 from grader import __version__
 from grader.errors import GraderError
 from grader.execute import SandboxSpec, run_notebook, sandbox_available
+from grader.execute.evaluation import evaluate_model
+from grader.execute.readback import ReadbackError, read_run_file
 from grader.grading.checks import evaluate, uniform_outcomes
+from grader.grading.consistency import claim_findings, outcome_findings
 from grader.grading.evidence import Evidence, Labels, NotebookEvidence
 from grader.grading.quickdata import quick_subset
 from grader.intake import (
@@ -48,6 +53,7 @@ from grader.static import load_notebook, parse_stored_outputs, scan_notebook
 from tools import layout
 
 COURSE_TOOLS = Path(__file__).resolve().parents[2] / "tools"
+MAX_PREDICTIONS_BYTES = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,14 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
         _run_notebooks(evidence, options, sub_out)
         timings["execution_s"] = time.perf_counter() - clock
         timings |= {f"run_{key}_s": nb.run.duration_s for key, nb in evidence.notebooks.items() if nb.run}
+        timings |= {
+            f"evaluate_{key}_s": nb.evaluation.duration_s
+            for key, nb in evidence.notebooks.items()
+            if nb.evaluation
+        }
+        findings.extend(claim_findings(evidence))
     outcomes = evaluate(evidence, rubric.items)
+    findings.extend(outcome_findings(evidence, outcomes))
     _copy_artifacts(evidence, sub_out)
     # what the runs wrote (checkpoints, or a hostile notebook's junk) goes; their notebooks and logs stay
     shutil.rmtree(sub_out / RUNS_DIR, ignore_errors=True)
@@ -172,7 +185,16 @@ def _labels(data_dir: Path | None) -> Labels:
     return Labels(
         val=np.load(val, allow_pickle=False) if val.is_file() else None,
         test=np.load(hidden, allow_pickle=False) if hidden.is_file() else None,
+        synthetic=_synthetic(data_dir),
     )
+
+
+def _synthetic(data_dir: Path) -> bool:
+    manifest = data_dir / layout.HIDDEN_DIR / layout.MANIFEST
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8"))["source"]["kind"] == "synthetic"
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _gpu_present() -> bool:
@@ -188,12 +210,14 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
         data_dir = quick_subset(
             data_dir, rubric.quick.subset, options.cache_dir or options.out_dir / ".cache"
         )
-        evidence.labels.val = _labels(data_dir).val
+    run_labels = _labels(data_dir)
+    evidence.labels.val, evidence.labels.run_test = run_labels.val, run_labels.test
     gpu = _gpu_present() if options.gpu is None else options.gpu
     for key, nb in evidence.notebooks.items():
         if nb.loaded is None or nb.loaded.nb is None:
             continue
         work = sub_out / RUNS_DIR / key
+        artifacts = sub_out / RUNS_DIR / f"{key}.grader"  # beside the run's folder, outside every mount
         shutil.copytree(nb.path.parent, work, symlinks=True)
         spec = SandboxSpec(
             work_dir=work,
@@ -211,33 +235,39 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
             spec,
             cell_timeout_s=limits.cell_timeout_s,
             notebook_timeout_s=limits.notebook_timeout_s,
+            artifacts_dir=artifacts,
             overrides=overrides,
             sandboxed=options.sandbox,
         )
-        nb.val_predictions = _load_labels(nb.run.val_predictions)
-        nb.test_predictions = _load_labels(nb.run.test_predictions)
+        if nb.run.executed_notebook is not None:
+            nb.run_stored = parse_stored_outputs(nbformat.read(nb.run.executed_notebook, as_version=4))
+        if nb.run.state_dict is not None:
+            nb.evaluation = evaluate_model(
+                nb.loaded.nb,
+                nb.run,
+                submission_dir=nb.path.parent,
+                data_dir=data_dir,
+                eval_dir=sub_out / RUNS_DIR / f"{key}.eval",
+                spec=spec,
+                sandboxed=options.sandbox,
+                timeout_s=limits.cell_timeout_s,
+            )
         if rubric.predictions is not None and rubric.predictions.produced_by == key:
-            nb.produced_predictions = _produced_predictions(work, rubric, nb.test_predictions)
+            nb.produced_predictions = _produced_predictions(work, artifacts, rubric, nb)
 
 
-def _load_labels(path: str | None) -> np.ndarray | None:
-    """Prediction arrays cross from the kernel as .npy: refuse anything but a flat integer array."""
-    if path is None or not Path(path).is_file():
-        return None
+def _produced_predictions(work: Path, artifacts: Path, rubric: Rubric, nb: NotebookEvidence):
+    """The predictions file the run wrote, read without following links into a file of the grader's own."""
+    test = nb.evaluation.test if nb.evaluation is not None else None
+    rows = len(test) if test is not None else rubric.predictions.rows
     try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError):
+        data = read_run_file(work, rubric.predictions.filename, MAX_PREDICTIONS_BYTES)
+    except (ReadbackError, OSError):
         return None
-    return array if array.ndim == 1 and np.issubdtype(array.dtype, np.integer) else None
-
-
-def _produced_predictions(work: Path, rubric: Rubric, probe_predictions: np.ndarray | None):
-    path = work / rubric.predictions.filename
-    rows = len(probe_predictions) if probe_predictions is not None else rubric.predictions.rows
-    if not path.is_file():
-        return None
+    copy = artifacts / rubric.predictions.filename
+    copy.write_bytes(data)
     try:
-        return read_predictions(path, [tuple(h) for h in rubric.predictions.headers], rows)
+        return read_predictions(copy, [tuple(h) for h in rubric.predictions.headers], rows)
     except PredictionsError:
         return None
 

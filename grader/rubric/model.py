@@ -97,7 +97,7 @@ REQUIRED_PARAMS: dict[str, tuple[str, ...]] = {
     "holdout_accuracy": ("threshold",),
     "predictions_agreement": ("min_agreement",),
 }
-_FRACTION_PARAMS = ("threshold", "min_agreement")
+_FRACTION_PARAMS = ("threshold", "min_agreement", "plausible_max")
 
 _KEY = r"^[a-z][a-z0-9_]*$"
 _ITEM_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -294,6 +294,23 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+class IntegritySpec(_Strict):
+    """How far what a run shows may stray before the grader distrusts it; each breach is a finding."""
+
+    claim_tolerance: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="how far a validation accuracy printed during the grader's run may be from the measured",
+    )
+    max_val_test_gap: float = Field(
+        default=0.15,
+        gt=0,
+        le=1,
+        description="validation accuracy this far above held-out accuracy is memorisation, not learning",
+    )
+
+
 class Rubric(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     title: str
@@ -309,6 +326,7 @@ class Rubric(_Strict):
     report: ReportSpec | None
     limits: LimitsSpec
     quick: QuickSpec
+    integrity: IntegritySpec = IntegritySpec()
     items: list[Item] = Field(min_length=1)
 
     def notebook(self, key: str) -> NotebookSpec:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.grading.checks.common import failed, missing_notebook, passed, run_unusable, skipped
+from grader.grading.checks.common import failed, measured_predictions, missing_notebook, passed, skipped
 from grader.grading.checks.files import banned_use
+from grader.grading.checks.training import memorised
+from grader.grading.consistency import contradicted
 from grader.grading.evidence import Evidence, NotebookEvidence
 from grader.predictions import agreement
 from grader.result import CheckOutcome
@@ -32,8 +34,30 @@ def _voided(nb: NotebookEvidence) -> CheckOutcome | None:
     return None
 
 
+def _plausibility(ev: Evidence, item: Item, outcome: CheckOutcome) -> CheckOutcome:
+    """Above the rubric's ``plausible_max``: flagged for a TA; not counted when ``implausible: void``.
+
+    Procedural course data is easy enough for any model to reach 100%, so it is not judged there.
+    """
+    limit, value = item.params.get("plausible_max"), outcome.evidence.get("value")
+    if limit is None or ev.labels.synthetic or outcome.status != "pass":
+        return outcome
+    if not isinstance(value, float) or value <= limit:
+        return outcome
+    evidence = {**outcome.evidence, "implausible": True, "plausible_max": limit}
+    if item.params.get("implausible", "flag") == "void":
+        return failed(
+            f"{value:.2%} is above the plausible {limit:.0%} for this model: not counted", **evidence
+        )
+    return passed(f"{outcome.message}; above the plausible {limit:.0%}: flagged for a TA", **evidence)
+
+
 def val_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
-    """Static mode reads the submitted outputs (a claim); full mode computes it from the run's predictions."""
+    return _plausibility(ev, item, _val_accuracy(ev, item))
+
+
+def _val_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
+    """Static mode reads the submitted outputs (a claim); full mode measures the trained model."""
     nb = ev.notebooks[item.notebook]
     if (voided := _voided(nb)) is not None:
         return voided
@@ -43,6 +67,8 @@ def val_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
     problem = missing_notebook(nb)
     if problem:
         return problem
+    if (finding := contradicted(nb)) is not None:
+        return failed(f"the claimed accuracy earns nothing: {finding.detail}", **_claimed(nb))
     claim = _claimed(nb)
     value = claim["claimed"]
     if value is None:
@@ -62,19 +88,21 @@ def val_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
 
 
 def _reproduced_val_accuracy(ev: Evidence, nb: NotebookEvidence, threshold: float) -> CheckOutcome:
-    problem = run_unusable(nb)
+    predicted, problem = measured_predictions(nb, "val")
     if problem:
         return problem
-    if nb.val_predictions is None or ev.labels.val is None:
-        why = (nb.probe.get("errors") or {}).get("predictions") or "no predictions came back from the run"
-        return failed(f"could not measure validation accuracy: {why}", **_claimed(nb))
-    value = float((nb.val_predictions == ev.labels.val[: len(nb.val_predictions)]).mean())
-    evidence = {"value": value, "source": "computed by the grader from the run", **_claimed(nb)}
+    if ev.labels.val is None:
+        return failed("could not measure validation accuracy: the course data has no validation labels")
+    truth = ev.labels.val[: len(predicted)]
+    value = float((predicted[: len(truth)] == truth).mean())
+    if (lookup := memorised(ev, nb, value)) is not None:
+        return lookup
+    evidence = {"value": value, "source": "computed by the grader in a fresh process", **_claimed(nb)}
     if value < threshold:
         return failed(
-            f"validation accuracy of the trained `net` is {value:.2%}, below {threshold:.0%}", **evidence
+            f"validation accuracy of the trained model is {value:.2%}, below {threshold:.0%}", **evidence
         )
-    return passed(f"validation accuracy of the trained `net` is {value:.2%}", **evidence)
+    return passed(f"validation accuracy of the trained model is {value:.2%}", **evidence)
 
 
 def predictions_format(ev: Evidence, item: Item) -> CheckOutcome:
@@ -88,6 +116,10 @@ def predictions_format(ev: Evidence, item: Item) -> CheckOutcome:
 
 
 def holdout_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
+    return _plausibility(ev, item, _holdout_accuracy(ev, item))
+
+
+def _holdout_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
     if ev.labels.test is None:
         return skipped("the held-out labels are not available here (they stay with the TAs)")
     if ev.predictions is None:
@@ -103,22 +135,29 @@ def holdout_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
 
 
 def predictions_agreement(ev: Evidence, item: Item) -> CheckOutcome:
-    """The submitted predictions against those the grader's run of the notebook produced."""
+    """The submitted predictions against the trained model's own, measured in a fresh process after the run.
+
+    In quick mode the run saw the first images of the test set only, and the rows compared are those.
+    """
     nb = ev.notebooks[ev.rubric.predictions.produced_by]
-    problem = run_unusable(nb)
+    produced, problem = measured_predictions(nb, "test")
     if problem:
         return problem
     if ev.predictions is None:
         return failed(f"nothing to compare: {ev.predictions_error or 'no predictions file'}")
-    produced = nb.produced_predictions.labels if nb.produced_predictions else nb.test_predictions
-    if produced is None or len(produced) != len(ev.predictions.labels):
-        return failed("the grader's run produced no predictions for the whole test set to compare with")
-    value = agreement(ev.predictions.labels, produced)
+    rows = min(len(produced), len(ev.predictions.labels))
+    if rows == 0:
+        return failed("the grader's run produced no test predictions to compare with")
+    value = agreement(ev.predictions.labels[:rows], produced[:rows])
     wanted = item.params["min_agreement"]
-    evidence = {"value": value, "source": "predictions file" if nb.produced_predictions else "probe"}
+    evidence = {"value": value, "rows": rows, "source": "the trained model, in a fresh process"}
     if value < wanted:
         return failed(
-            f"the submitted predictions agree with the re-run on only {value:.1%} (< {wanted:.0%})",
+            f"the submitted predictions agree with the grader's run of the notebook on only {value:.1%} of "
+            f"{rows:,} test images (< {wanted:.0%})",
             **evidence,
         )
-    return passed(f"the submitted predictions agree with the re-run on {value:.1%}", **evidence)
+    return passed(
+        f"the submitted predictions agree with the grader's run on {value:.1%} of {rows:,} test images",
+        **evidence,
+    )

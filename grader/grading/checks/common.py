@@ -63,3 +63,48 @@ def probe_section(nb: NotebookEvidence, name: str, what: str) -> tuple[Any, Chec
     if not section:
         return None, failed(f"{nb.spec.filename} does not define {what} after running")
     return section, None
+
+
+def rebuilt_model(nb: NotebookEvidence) -> tuple[dict | None, CheckOutcome | None]:
+    """The description of the trained model as rebuilt in the fresh process, or why there is none.
+
+    The kernel's own description is a claim the student's code can forge, so it is never used here. A model
+    the grader could not rebuild is an error for a TA to review, not the student's failure.
+    """
+    unusable = run_unusable(nb)
+    if unusable is not None:
+        return None, unusable
+    evaluation = nb.evaluation
+    if evaluation is None:
+        probe = nb.probe
+        error = (probe.get("errors") or {}).get("model") or (probe.get("errors") or {}).get("export")
+        if error:
+            return None, failed(f"could not inspect the model: {error}")
+        if nb.run.probe_error:
+            return None, failed(f"could not inspect the model: {nb.run.probe_error}")
+        return None, failed(
+            f"{nb.spec.filename} does not define a model (`net` or an nn.Module) after running"
+        )
+    if not evaluation.ok or evaluation.model is None:
+        return None, CheckOutcome(
+            status="error",
+            message=(f"not measured, a grader-side problem for a TA to review: {evaluation.message}"),
+            evidence={"fresh_process": evaluation.summary()},
+        )
+    return evaluation.model, None
+
+
+def measured_predictions(nb: NotebookEvidence, split: str) -> tuple[Any, CheckOutcome | None]:
+    """The fresh process's predicted classes for SPLIT ("val" or "test"), or why there are none."""
+    _, problem = rebuilt_model(nb)
+    if problem is not None:
+        return None, problem
+    assert nb.evaluation is not None
+    predicted = getattr(nb.evaluation, split)
+    if predicted is None:
+        error = nb.evaluation.prediction_errors.get(split, "it returned no predictions")
+        where = "validation" if split == "val" else "held-out test"
+        return None, failed(
+            f"the trained model, rebuilt in a fresh process, fails on the {where} images: {error}"
+        )
+    return predicted, None

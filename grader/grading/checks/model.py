@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.grading.checks.common import failed, passed, probe_section
+from grader.grading.checks.common import failed, passed, rebuilt_model
 from grader.grading.evidence import Evidence
 from grader.result import CheckOutcome
 from grader.rubric.model import Item
@@ -11,8 +11,8 @@ SWISH_TOLERANCE = 1e-3
 
 
 def _model(ev: Evidence, item: Item) -> tuple[dict | None, CheckOutcome | None]:
-    """What the probe saw of the item's notebook's model, or why there is nothing to check."""
-    return probe_section(ev.notebooks[item.notebook], "model", "a model (`net` or an nn.Module)")
+    """The trained model as the fresh process rebuilt it, or why there is nothing to check."""
+    return rebuilt_model(ev.notebooks[item.notebook])
 
 
 def model_shape(ev: Evidence, item: Item) -> CheckOutcome:

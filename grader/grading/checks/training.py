@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 
-from grader.grading.checks.common import failed, passed, probe_section, run_unusable
-from grader.grading.evidence import Evidence
+from grader.grading.checks.common import failed, measured_predictions, passed, probe_section, run_unusable
+from grader.grading.consistency import measured_test_accuracy
+from grader.grading.evidence import Evidence, NotebookEvidence
 from grader.result import CheckOutcome
 from grader.rubric.model import Item
 
@@ -87,24 +88,43 @@ def augmentation(ev: Evidence, item: Item) -> CheckOutcome:
     )
 
 
+def memorised(ev: Evidence, nb: NotebookEvidence, value: float) -> CheckOutcome | None:
+    """Validation accuracy far above held-out accuracy of the same model: it learned labels, not the task."""
+    held_out = measured_test_accuracy(ev, nb)
+    gap = ev.rubric.integrity.max_val_test_gap
+    if held_out is None or value - held_out <= gap:
+        return None
+    return failed(
+        f"validation accuracy {value:.1%} is far above the held-out accuracy {held_out:.1%} of the same "
+        f"model (more than {gap:.0%} apart): it memorised the validation labels, so it is not counted",
+        value=value,
+        held_out=held_out,
+        source="computed by the grader in a fresh process",
+    )
+
+
 def learns(ev: Evidence, item: Item) -> CheckOutcome:
     """Accuracy the grader computed on the validation images, significantly above chance."""
     nb = ev.notebooks[item.notebook]
-    problem = run_unusable(nb)
+    predicted, problem = measured_predictions(nb, "val")
     if problem:
         return problem
-    if nb.val_predictions is None or ev.labels.val is None:
-        why = (nb.probe.get("errors") or {}).get("predictions") or "no predictions came back from the run"
-        return failed(f"could not measure validation accuracy: {why}")
-    truth = ev.labels.val[: len(nb.val_predictions)]
-    accuracy = float((nb.val_predictions == truth).mean())
+    if ev.labels.val is None:
+        return failed("could not measure validation accuracy: the course data has no validation labels")
+    truth = ev.labels.val[: len(predicted)]
+    accuracy = float((predicted[: len(truth)] == truth).mean())
+    if (lookup := memorised(ev, nb, accuracy)) is not None:
+        return lookup
     chance = 1.0 / 10
     needed = chance + LEARNS_Z * math.sqrt(chance * (1 - chance) / len(truth))
     evidence = {"value": accuracy, "needed": round(needed, 4), "images": len(truth)}
     if accuracy < needed:
         return failed(
-            f"validation accuracy {accuracy:.1%} after the grader's run is not above chance "
-            f"(needs {needed:.1%} on {len(truth)} images)",
+            f"validation accuracy {accuracy:.1%} of the trained model, measured in a fresh process, is not "
+            f"above chance (needs {needed:.1%} on {len(truth)} images)",
             **evidence,
         )
-    return passed(f"learns: {accuracy:.1%} validation accuracy after the grader's run", **evidence)
+    return passed(
+        f"learns: {accuracy:.1%} validation accuracy after the grader's run (measured in a fresh process)",
+        **evidence,
+    )

@@ -1,0 +1,256 @@
+"""Measure the trained model outside the student's kernel: a fresh sandboxed process rebuilds it from the
+exported weights and the notebook's definitions, and predicts the course's validation and test images.
+
+The kernel only hands over data: the ``state_dict`` (loaded with ``weights_only=True``) and the names of the
+variable and class that held the model. The definitions and the candidate constructors are read by the
+grader from the notebook itself (:mod:`grader.static.rebuild`). The fresh process sees no label; the grader
+turns its predicted classes into accuracy with its own. A lookup table that memorised the validation labels
+shows as validation accuracy far above held-out accuracy, which the checks flag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import typing as t
+from pathlib import Path
+
+import numpy as np
+
+from grader.execute.channels import new_nonce, parse_messages
+from grader.execute.fresh_model import REQUEST_FILE, RESULT_KIND, WEIGHTS_FILE, fresh_model_source
+from grader.execute.pidcap import PidCap
+from grader.execute.readback import ReadbackError, read_run_file
+from grader.execute.runner import ExecutionReport
+from grader.execute.sandbox import DATA_MOUNT, SandboxSpec, bwrap_argv, limits_preexec, sandbox_env
+from grader.static.rebuild import constructor_candidates, definitions
+from tools import layout
+
+VAL_TRANSFORMS = (
+    "transform_val",
+    "transform_test",
+    "val_transform",
+    "test_transform",
+    "transform_valid",
+    "valid_transform",
+    "transform_eval",
+    "eval_transform",
+    "transform_validation",
+    "transform",
+)
+MAX_OUTPUT_BYTES = 16 * 1024 * 1024
+MAX_MODULE_BYTES = 2 * 1024 * 1024  # the submission's own .py files, copied beside the request
+STDERR_TAIL = 1500
+
+
+@dataclasses.dataclass
+class ModelEvaluation:
+    """What the fresh process found; ``val``/``test`` are predicted classes for the course's images."""
+
+    ok: bool
+    message: str
+    model: dict[str, t.Any] | None = None
+    built_with: str | None = None
+    preprocessing: str | None = None
+    val: np.ndarray | None = None
+    test: np.ndarray | None = None
+    prediction_errors: dict[str, str] = dataclasses.field(default_factory=dict)  # split -> the model's error
+    errors: list[str] = dataclasses.field(default_factory=list)
+    duration_s: float = 0.0
+
+    def summary(self) -> dict[str, t.Any]:
+        """The JSON-able part, for result evidence."""
+        return {
+            "ok": self.ok,
+            "message": self.message,
+            "built_with": self.built_with,
+            "preprocessing": self.preprocessing,
+            "prediction_errors": self.prediction_errors,
+            "errors": self.errors[:10],
+        }
+
+
+def evaluate_model(
+    nb: t.Any,
+    report: ExecutionReport,
+    *,
+    submission_dir: Path,
+    data_dir: Path | None,
+    eval_dir: Path,
+    spec: SandboxSpec,
+    sandboxed: bool,
+    timeout_s: float,
+) -> ModelEvaluation:
+    """Rebuild and predict in a fresh process; never raises for the student's doing."""
+    start = time.monotonic()
+    export = (report.probe or {}).get("export")
+    if not isinstance(export, dict) or report.state_dict is None:
+        why = ((report.probe or {}).get("errors") or {}).get(
+            "export"
+        ) or "no nn.Module was found after the run"
+        return ModelEvaluation(False, f"no trained model to measure: {why}")
+    if data_dir is None:
+        return ModelEvaluation(False, "no course data to measure the model on")
+    try:
+        work = _prepare(eval_dir, nb, report, export, submission_dir, data_dir, spec, sandboxed)
+        evaluation = _run(work, eval_dir, spec, sandboxed, timeout_s)
+    except OSError as exc:
+        evaluation = ModelEvaluation(False, f"the grader could not run the fresh process: {exc}")
+    evaluation.duration_s = round(time.monotonic() - start, 3)
+    return evaluation
+
+
+def _prepare(
+    eval_dir: Path,
+    nb: t.Any,
+    report: ExecutionReport,
+    export: dict[str, t.Any],
+    submission_dir: Path,
+    data_dir: Path,
+    spec: SandboxSpec,
+    sandboxed: bool,
+) -> Path:
+    if eval_dir.exists():
+        shutil.rmtree(eval_dir)
+    work = eval_dir / "work"
+    work.mkdir(parents=True)
+    _copy_modules(submission_dir, work)
+    shutil.copyfile(report.state_dict, work / WEIGHTS_FILE)
+    images = {"val": layout.VAL_IMAGES, "test": layout.TEST_IMAGES}
+    present = {split: name for split, name in images.items() if (data_dir / name).is_file()}
+    if sandboxed:  # the images alone: not even the validation labels the student has
+        (eval_dir / DATA_MOUNT).mkdir()
+        for name in present.values():
+            (eval_dir / DATA_MOUNT / name).symlink_to((data_dir / name).resolve())
+        paths = {split: f"{DATA_MOUNT}/{name}" for split, name in present.items()}
+    else:
+        paths = {split: str((data_dir / name).resolve()) for split, name in present.items()}
+    request = {
+        "class_name": export.get("class_name"),
+        "definitions": [dataclasses.asdict(d) for d in definitions(nb)],
+        "candidates": constructor_candidates(nb, export.get("variable"), str(export.get("class_name"))),
+        "transforms": list(VAL_TRANSFORMS),
+        "images": paths,
+        "device": "cuda" if spec.gpu else "cpu",
+    }
+    (work / REQUEST_FILE).write_text(json.dumps(request), encoding="utf-8")
+    return work
+
+
+def _copy_modules(submission_dir: Path, work: Path) -> None:
+    """The submission's own ``.py`` files (``from models import ResNet20``), up to a small total size."""
+    budget = MAX_MODULE_BYTES
+    for path in sorted(submission_dir.rglob("*.py")):
+        relative = path.relative_to(submission_dir)
+        if path.is_symlink() or not path.is_file() or len(relative.parts) > 3 or path.stat().st_size > budget:
+            continue
+        budget -= path.stat().st_size
+        (work / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, work / relative)
+
+
+def _run(work: Path, eval_dir: Path, spec: SandboxSpec, sandboxed: bool, timeout_s: float) -> ModelEvaluation:
+    nonce = new_nonce()
+    command = [sys.executable, "-I", "-"]
+    fresh = dataclasses.replace(
+        spec, work_dir=work, data_dir=eval_dir / DATA_MOUNT if sandboxed else None, runtime_dir=None
+    )
+    cap = PidCap.create(spec.max_processes) if sandboxed else None
+    apply_limits = limits_preexec(fresh)
+
+    def preexec() -> None:
+        apply_limits()
+        if cap is not None:
+            cap.join()
+
+    if sandboxed:
+        argv, env = (
+            bwrap_argv(fresh, command),
+            {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
+        )
+    else:
+        (eval_dir / "home").mkdir(exist_ok=True)
+        argv, env = command, sandbox_env(fresh, home=str(eval_dir / "home"))
+    with open(eval_dir / "stdout", "wb") as out, open(eval_dir / "stderr", "wb") as err:
+        process = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=out, stderr=err, cwd=work, env=env, preexec_fn=preexec
+        )
+        try:
+            process.communicate(fresh_model_source(nonce).encode(), timeout=timeout_s)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            if cap is not None:
+                cap.kill()
+            process.kill()
+            process.wait()
+            if cap is not None:
+                cap.remove()
+    stderr_tail = _tail(eval_dir / "stderr")
+    if timed_out:
+        return ModelEvaluation(False, f"the fresh process did not finish within {timeout_s:g} s")
+    try:
+        output = read_run_file(eval_dir, "stdout", MAX_OUTPUT_BYTES)
+    except ReadbackError as exc:
+        return ModelEvaluation(False, f"the fresh process's output could not be read: {exc}")
+    messages = parse_messages(output, nonce)
+    if messages.repeated:
+        return ModelEvaluation(False, "the fresh process's result was sent more than once: tampering")
+    raw = messages.payloads.get(RESULT_KIND)
+    if raw is None:
+        code = process.returncode
+        return ModelEvaluation(
+            False, f"the fresh process ended (exit code {code}) without a result: {stderr_tail}"
+        )
+    return _parse(raw)
+
+
+def _parse(raw: bytes) -> ModelEvaluation:
+    try:
+        result = json.loads(raw)
+    except ValueError:
+        return ModelEvaluation(False, "the fresh process's result is not valid JSON")
+    if not isinstance(result, dict):
+        return ModelEvaluation(False, "the fresh process's result is not an object")
+    errors = [str(e) for e in [*result.get("definition_errors", []), *result.get("build_errors", [])]]
+    if result.get("fatal"):
+        detail = "; ".join(result.get("build_errors", [])[:3])
+        return ModelEvaluation(
+            False, f"{result['fatal']}" + (f" ({detail})" if detail else ""), errors=errors
+        )
+    predictions = result.get("predictions") or {}
+    return ModelEvaluation(
+        True,
+        f"measured in a fresh process that rebuilt the model as {result.get('built_with')}",
+        model=result.get("model") if isinstance(result.get("model"), dict) else None,
+        built_with=result.get("built_with"),
+        preprocessing=result.get("preprocessing"),
+        val=_labels(predictions.get("val")),
+        test=_labels(predictions.get("test")),
+        prediction_errors={str(k): str(v) for k, v in (result.get("prediction_errors") or {}).items()},
+        errors=errors,
+    )
+
+
+def _labels(values: object) -> np.ndarray | None:
+    if not isinstance(values, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in values
+    ):
+        return None
+    return np.asarray(values, dtype=np.int64)
+
+
+def _tail(path: Path) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, path.stat().st_size - STDERR_TAIL))
+            text = handle.read().decode("utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+    return text.splitlines()[-1][:300] if text else "no output"

@@ -1,0 +1,148 @@
+"""The fresh process: rebuild the student's model from its definitions and exported weights, and predict.
+
+Sent as source text (:func:`fresh_model_source`) into a sandbox of its own that holds the weights, the
+notebook's definitions, the submission's own ``.py`` files and the validation and test IMAGES, never a label.
+It has run none of the student's other cells, so whatever the kernel computed, patched or printed is gone;
+what it sends back (the model's description and its predicted classes) is turned into accuracy by the grader,
+on labels this process never sees. Standard library and torch only.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import sys
+import traceback
+import typing as t
+
+from grader.execute.describe import describe_model, model_device
+
+REQUEST_FILE = "request.json"
+WEIGHTS_FILE = "state_dict.pt"
+RESULT_KIND = "evaluation"
+PREDICTION_BATCH = 500
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2023, 0.1994, 0.2010)
+MAX_ERRORS = 20
+
+
+def fresh_model_source(nonce: str) -> str:
+    from grader.execute.payload import payload_text
+
+    return payload_text("fresh_model", f"main({nonce!r})")
+
+
+def _error(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()[-500:]
+
+
+def _define(namespace: dict[str, t.Any], definitions: list[dict[str, t.Any]], errors: list[str]) -> None:
+    for item in definitions:
+        try:
+            code = compile(item["source"], f"<cell {item['cell']}, line {item['line']}>", "exec")
+            exec(code, namespace)
+        except BaseException as exc:  # a failing import or a stray assignment costs only itself
+            if len(errors) < MAX_ERRORS:
+                errors.append(f"cell {item['cell']} line {item['line']}: {_error(exc)}")
+
+
+def _build(namespace: dict[str, t.Any], candidates: list[str], state: t.Any, errors: list[str]) -> t.Any:
+    """The first candidate that builds a module accepting the weights with a strict load, and its text."""
+    from torch import nn
+
+    for expression in candidates:
+        try:
+            model = eval(expression, namespace)
+            if not isinstance(model, nn.Module):
+                raise TypeError(f"it gives a {type(model).__name__}, not an nn.Module")
+            model.load_state_dict(state, strict=True)
+            return model, expression
+        except BaseException as exc:
+            if len(errors) < MAX_ERRORS:
+                errors.append(f"`{expression}`: {_error(exc)}")
+    return None, None
+
+
+def _transform(namespace: dict[str, t.Any], names: list[str]) -> tuple[str | None, t.Any]:
+    for name in names:
+        if callable(namespace.get(name)) and not isinstance(namespace.get(name), type):
+            return name, namespace[name]
+    return None, None
+
+
+def _preprocess(images: t.Any, transform: t.Any) -> t.Any:
+    import torch
+
+    if transform is None:
+        x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(255.0)
+        mean = torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
+        return (x - mean) / std
+    from PIL import Image
+
+    return torch.stack([transform(Image.fromarray(image)) for image in images])
+
+
+def _predict(model: t.Any, images: t.Any, transform: t.Any) -> list[int]:
+    import torch
+
+    device = model_device(model)
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+    predicted: list[int] = []
+    with torch.no_grad():
+        for start in range(0, len(images), PREDICTION_BATCH):
+            x = _preprocess(images[start : start + PREDICTION_BATCH], transform)
+            out = model(x.to(device=device, dtype=dtype))
+            if isinstance(out, tuple | list):
+                out = out[0]
+            predicted += out.argmax(dim=1).to("cpu", torch.int64).tolist()
+    return predicted
+
+
+def _evaluate(request: dict[str, t.Any]) -> dict[str, t.Any]:
+    import numpy as np
+    import torch
+
+    result: dict[str, t.Any] = {"definition_errors": [], "build_errors": []}
+    state = torch.load(WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    namespace: dict[str, t.Any] = {"__name__": "__main__", "__builtins__": builtins}
+    sys.path.insert(0, os.getcwd())  # the submission's own modules (models.py) sit beside the request
+    _define(namespace, request["definitions"], result["definition_errors"])
+    namespace.setdefault("device", torch.device(request["device"]))
+    model, expression = _build(namespace, request["candidates"], state, result["build_errors"])
+    if model is None:
+        result["fatal"] = (
+            f"could not rebuild {request['class_name']} from the notebook's definitions and its exported "
+            "weights in a fresh process"
+        )
+        return result
+    model.to(request["device"]).eval()
+    result["built_with"] = expression
+    result["model"] = describe_model(model, f"rebuilt in a fresh process as {expression}")
+    transform_name, transform = _transform(namespace, request["transforms"])
+    result["preprocessing"] = transform_name or "ToTensor+Normalize(CIFAR-10 mean/std)"
+    result["predictions"], result["prediction_errors"] = {}, {}
+    for split, path in request["images"].items():
+        try:
+            images = np.load(path, allow_pickle=False)
+            result["predictions"][split] = _predict(model, images, transform)
+        except Exception as exc:  # the student's forward pass: reported per split, as evidence
+            result["prediction_errors"][split] = _error(exc)
+    return result
+
+
+def main(nonce: str) -> None:
+    """Evaluate, then send one framed message on the original stdout (the student's prints go to stderr)."""
+    out = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with open(REQUEST_FILE, encoding="utf-8") as handle:
+            result = _evaluate(json.load(handle))
+    except BaseException as exc:
+        result = {"fatal": f"the fresh process failed: {_error(exc)}"}
+    payload = json.dumps(result, default=repr).encode()
+    data = b"@@grader %s %s %d\n" % (nonce.encode(), RESULT_KIND.encode(), len(payload)) + payload
+    view = memoryview(data)
+    while view:
+        view = view[os.write(out, view) :]

@@ -1,0 +1,97 @@
+"""Findings that compare what a run printed or scored with what the grader measured on the same model.
+
+A notebook can detect the grader and print any accuracy it likes; a lookup table can memorise the validation
+labels; a predictions file can hold the public test labels under the course's relabelling. None of these is
+visible to one check alone: they are contradictions between evidence, flagged here for the checks and the TA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from grader.grading.evidence import Evidence, NotebookEvidence
+from grader.result import CheckOutcome, Finding
+
+DEFAULT_PREPROCESSING = "ToTensor+Normalize(CIFAR-10 mean/std)"
+
+
+def measured_val_accuracy(ev: Evidence, nb: NotebookEvidence) -> float | None:
+    """Validation accuracy of the fresh-process predictions on the grader's labels, when both exist."""
+    evaluation = nb.evaluation
+    if evaluation is None or evaluation.val is None or ev.labels.val is None or not len(evaluation.val):
+        return None
+    truth = ev.labels.val[: len(evaluation.val)]
+    return float(np.mean(evaluation.val[: len(truth)] == truth))
+
+
+def measured_test_accuracy(ev: Evidence, nb: NotebookEvidence) -> float | None:
+    """Held-out accuracy of the fresh-process predictions on the hidden labels of the images the run saw."""
+    evaluation = nb.evaluation
+    labels = ev.labels.run_test
+    if evaluation is None or evaluation.test is None or labels is None or not len(evaluation.test):
+        return None
+    truth = labels[: len(evaluation.test)]
+    return float(np.mean(evaluation.test[: len(truth)] == truth))
+
+
+def claim_findings(ev: Evidence) -> list[Finding]:
+    """A validation accuracy printed during the grader's run that the measured model contradicts."""
+    tolerance = ev.rubric.integrity.claim_tolerance
+    found = []
+    for nb in ev.notebooks.values():
+        stored, measured = nb.run_stored, measured_val_accuracy(ev, nb)
+        if stored is None or measured is None or not stored.val_accuracies:
+            continue
+        last = stored.val_accuracies[-1]
+        best = stored.claimed_best_val_accuracy if stored.claimed_best_val_accuracy is not None else last
+        if min(abs(measured - last), abs(measured - best)) <= tolerance:
+            continue
+        guessed = nb.evaluation is not None and nb.evaluation.preprocessing == DEFAULT_PREPROCESSING
+        detail = (
+            f"{nb.spec.filename} printed a best validation accuracy of {best:.2%} (last {last:.2%}) "
+            f"during the grader's run, but the grader measured {measured:.2%} on the same trained model "
+            f"in a fresh process (more than {tolerance:.0%} apart)"
+        )
+        if guessed:
+            detail += (
+                "; the grader had to guess the preprocessing (no transform_val found), so a TA should look"
+            )
+        finding = Finding(
+            kind="claim-contradicted",
+            severity="warning" if guessed else "error",
+            detail=detail,
+            notebook=nb.spec.filename,
+        )
+        nb.findings.append(finding)
+        found.append(finding)
+    return found
+
+
+def contradicted(nb: NotebookEvidence) -> Finding | None:
+    return next((f for f in nb.findings if f.kind == "claim-contradicted" and f.severity == "error"), None)
+
+
+def outcome_findings(ev: Evidence, outcomes: Mapping[str, CheckOutcome]) -> list[Finding]:
+    """Accuracy above what the required model reaches, flagged for a TA whatever the rubric made of it."""
+    found = []
+    for item in ev.rubric.items:
+        outcome = outcomes.get(item.id)
+        if outcome is None or not outcome.evidence.get("implausible"):
+            continue
+        value, limit = outcome.evidence.get("value"), item.params.get("plausible_max")
+        notebook = ev.notebooks[item.notebook].spec.filename if item.notebook else None
+        found.append(
+            Finding(
+                kind="implausible-accuracy",
+                severity="warning",
+                detail=(
+                    f"{item.id}: {value:.2%} is above the {limit:.0%} this model reaches in practice; "
+                    "a TA should check the work behind it (held-out labels can be recovered from the "
+                    "public CIFAR-10 test set)"
+                ),
+                notebook=notebook,
+            )
+        )
+    return found
