@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from grader.errors import GraderError
 from grader.report.artifacts import Curves, NotebookFiles, log_tails, notebook_files, read_curves
-from grader.report.nbhtml import write_notebook_html
+from grader.report.nbhtml import RAN, SUBMITTED, write_notebook_html
 from grader.report.plots import curves_png
 from grader.report.render import link, render_template
 from grader.result import RESULT_FILE, CheckResult, Result, read_result, write_json_atomically
@@ -130,7 +130,11 @@ def _notebook_pages(result_dir: Path, files: list[NotebookFiles]) -> list[dict[s
             suffix = "" if nb.executed else ".submitted"
             name = Path(nb.spec.filename).stem + suffix + ".html"
             problem = write_notebook_html(
-                source, result_dir / "notebooks" / name, nb.spec.filename, f"{nb.spec.lab}, {kind}"
+                source,
+                result_dir / "notebooks" / name,
+                nb.spec.filename,
+                f"{nb.spec.lab}, {kind}",
+                copy=RAN if nb.executed else SUBMITTED,
             )
             entry["problem"] = problem
             entry["href"] = None if problem else link("notebooks", name)
