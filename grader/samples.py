@@ -37,9 +37,11 @@ def reference_submission(
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         shutil.copy(REFERENCE_NOTEBOOKS / spec.filename, work / spec.filename)
+        artifacts = work.with_name(work.name + ".grader")
         report = run_notebook(
             work / spec.filename,
             SandboxSpec(work_dir=work, data_dir=data_dir, tools_dir=COURSE_TOOLS),
+            artifacts_dir=artifacts,
             cell_timeout_s=1800,
             notebook_timeout_s=3600,
             overrides={"EPOCHS": epochs.get(spec.key, 1), "NUM_WORKERS": 0},
@@ -52,6 +54,7 @@ def reference_submission(
         if rubric.predictions is not None and rubric.predictions.produced_by == spec.key:
             shutil.copy(work / rubric.predictions.filename, out / rubric.predictions.filename)
         shutil.rmtree(work)
+        shutil.rmtree(artifacts)
     (out / "report.pdf").write_bytes(REPORT_PDF)
     return out
 

@@ -62,6 +62,8 @@ def _cheap(value: ast.AST, aliases: dict[str, str], classes: set[str]) -> bool:
     """Every call in VALUE builds a layer, a transform, a notebook class, or a builtin value."""
     for node in ast.walk(value):
         if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and node.func.attr in MODULE_METHODS:
+                continue  # `.to(device)` on something whose own calls are checked as well
             name = resolve(dotted_name(node.func), aliases) or ""
             if not (
                 name.startswith(CHEAP_CALL_PREFIXES)

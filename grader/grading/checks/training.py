@@ -91,8 +91,10 @@ def augmentation(ev: Evidence, item: Item) -> CheckOutcome:
 def memorised(ev: Evidence, nb: NotebookEvidence, value: float) -> CheckOutcome | None:
     """Validation accuracy far above held-out accuracy of the same model: it learned labels, not the task."""
     held_out = measured_test_accuracy(ev, nb)
+    if held_out is None:
+        return None
     gap = ev.rubric.integrity.max_val_test_gap
-    if held_out is None or value - held_out <= gap:
+    if value - held_out <= gap:
         return None
     return failed(
         f"validation accuracy {value:.1%} is far above the held-out accuracy {held_out:.1%} of the same "

@@ -1,8 +1,11 @@
-"""The probes, run in-process on the reference models: shapes, BatchNorm, stages, swish, settings."""
+"""The probes and the fresh process's helpers, run in-process on the reference models: shapes, BatchNorm,
+stages, swish, settings, the framed reports and the predictions."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,15 +14,18 @@ import torch
 from torch import nn
 from torchvision import transforms
 
-from grader.execute import probes
+from grader.execute import fresh_model, probes
+from grader.execute.channels import Channel, parse_messages
+from grader.execute.describe import jsonable
 from reference.models import LeNet5, ResNet20
 from tools import layout
 
-CIFAR_NORMALIZE = transforms.Normalize(probes.CIFAR10_MEAN, probes.CIFAR10_STD)
+CIFAR_NORMALIZE = transforms.Normalize(fresh_model.CIFAR10_MEAN, fresh_model.CIFAR10_STD)
+NONCE = "0123456789abcdef" * 2
 
 
 def describe(ns: dict[str, object]) -> dict[str, object]:
-    info = probes._describe_model({}, ns)
+    info = probes._describe({}, ns)
     assert info is not None
     return info
 
@@ -70,7 +76,7 @@ def test_model_found_without_net_and_a_failing_forward_is_reported() -> None:
     cls = type("StudentNet", (LeNet5,), {"__module__": "__main__"})
     built = describe({"StudentNet": cls, "helper": int})
     assert built["source"].startswith("class StudentNet()") and built["output_shape"] == [2, 10]
-    assert probes._describe_model({}, {"x": 1}) is None
+    assert probes._describe({}, {"x": 1}) is None
 
 
 def test_optimizer_scheduler_criterion_and_transforms() -> None:
@@ -86,7 +92,7 @@ def test_optimizer_scheduler_criterion_and_transforms() -> None:
         ),
     }
     context: dict[str, object] = {}
-    probes._describe_model(context, ns)
+    probes._describe(context, ns)
     opt = probes._describe_optimizer(context, ns)
     assert opt is not None
     assert (opt["class_name"], opt["lr"], opt["momentum"], opt["weight_decay"]) == ("SGD", 0.1, 0.9, 5e-4)
@@ -103,47 +109,66 @@ def test_optimizer_scheduler_criterion_and_transforms() -> None:
     assert [s["type"] for s in steps] == ["RandomCrop", "RandomHorizontalFlip", "ToTensor"]
     assert steps[0]["params"]["padding"] == 4 and steps[0]["params"]["size"] == [32, 32]
     assert steps[1]["params"] == {"p": 0.5}
-    json.dumps(probes._jsonable(steps), allow_nan=False)
+    json.dumps(jsonable(steps), allow_nan=False)
 
 
-def test_predictions_use_the_students_transform_and_are_int64(tmp_path: Path, synthetic_course: Path) -> None:
+def test_predictions_use_the_students_transform(synthetic_course: Path) -> None:
     torch.manual_seed(0)
-    net = LeNet5()
+    net = LeNet5().eval()
     transform = transforms.Compose([transforms.ToTensor(), CIFAR_NORMALIZE])
-    context = {"out_dir": str(tmp_path), "prediction_files": {"val": "val.npy", "test": "test.npy"}}
-    files = {
-        "val": (layout.VAL_IMAGES, ("transform_val",)),
-        "test": (layout.TEST_IMAGES, ("transform_test",)),
-    }
-    report = probes._predictions(
-        context, {"net": net, "transform_val": transform}, str(synthetic_course), files
-    )
-    assert report["val"]["preprocessing"] == "transform_val"
-    assert report["test"]["preprocessing"].startswith("ToTensor+Normalize")
-    val = np.load(tmp_path / "val.npy", allow_pickle=False)
-    test = np.load(tmp_path / "test.npy", allow_pickle=False)
     images = np.load(synthetic_course / layout.VAL_IMAGES)
-    assert val.dtype == np.int64 and val.shape == (len(images),) and test.shape == (200,)
+    assert fresh_model._transform({"transform_val": transform}, ["transform_val"]) == (
+        "transform_val",
+        transform,
+    )
+    predicted = fresh_model._predict(net, images, transform)
+    assert len(predicted) == len(images) and all(isinstance(p, int) for p in predicted)
     with torch.no_grad():
-        expected = net.eval()(probes._preprocess(images, None)).argmax(1).numpy()
-    assert np.array_equal(val, expected), "the default preprocessing equals ToTensor + Normalize"
+        expected = net(fresh_model._preprocess(images, None)).argmax(1).tolist()
+    assert predicted == expected, "the default preprocessing equals ToTensor + Normalize"
 
 
-def test_a_failing_section_is_recorded_and_the_others_still_written(tmp_path: Path) -> None:
-    report = probes._Report(str(tmp_path))
-    report.section("first", lambda: 1 / 0)
-    report.section("second", lambda: {"value": float("nan")})
-    written = json.loads((tmp_path / probes.PROBE_FILE).read_text())
-    assert written["first"] is None and written["errors"]["first"].startswith("ZeroDivisionError")
-    assert written["second"] == {"value": "nan"}
+def test_each_section_is_sent_as_it_ends_and_a_failing_one_keeps_the_others() -> None:
+    channel = Channel(1 << 20)
+    sender = probes._Sender(channel.write_fd, NONCE)
+    sender.section("environment", lambda: 1 / 0)
+    sender.section("model", lambda: {"value": float("nan")})
+    os.write(channel.write_fd, b"@@grader " + b"f" * 32 + b" model 2\n{}")  # not this run's nonce
+    messages = parse_messages(channel.collect(), NONCE)
+    first, second = (json.loads(messages.payloads[k]) for k in ("environment", "model"))
+    assert first["value"] is None and first["error"].startswith("ZeroDivisionError")
+    assert second["value"] == {"value": "nan"} and not messages.repeated
 
 
-def test_probe_source_ends_with_the_call() -> None:
-    source = probes.probe_source("/w/.grader", None, "v.npy", "t.npy")
-    assert source.rstrip().endswith("run_probes('/w/.grader', None, 'v.npy', 't.npy')")
+def test_a_section_sent_again_is_reported_and_the_first_copy_kept() -> None:
+    channel = Channel(1 << 20)
+    sender = probes._Sender(channel.write_fd, NONCE)
+    sender.send("model", b"first")
+    sender.send("model", b"forged")
+    messages = parse_messages(channel.collect(), NONCE)
+    assert messages.payloads["model"] == b"first" and messages.repeated == ["model"]
+
+
+def test_the_export_sends_the_weights_of_the_model_found() -> None:
+    channel = Channel(1 << 22)
+    sender = probes._Sender(channel.write_fd, NONCE)
+    context: dict[str, object] = {}
+    probes._describe(context, {"net": LeNet5()})
+    info = probes._export(context, sender)
+    messages = parse_messages(channel.collect(), NONCE)
+    state = torch.load(io.BytesIO(messages.payloads[probes.STATE_DICT]), weights_only=True)
+    assert info["variable"] == "net" and info["class_name"] == "LeNet5"
+    assert sum(v.numel() for k, v in state.items() if "running" not in k) == 62006
+
+
+def test_probe_source_ends_with_the_call_and_inlines_its_helpers() -> None:
+    source = probes.probe_source(7, NONCE)
+    assert source.rstrip().endswith(f"run_probes(7, {NONCE!r})")
+    assert "\nfrom grader" not in source and "def describe_model" in source
     compile(source, "probes", "exec")
+    compile(fresh_model.fresh_model_source(NONCE), "fresh", "exec")
 
 
 @pytest.mark.parametrize("value", [np.float32(1.5), torch.tensor([1, 2]), (1, 2), {3}, float("inf")])
 def test_jsonable(value: object) -> None:
-    json.dumps(probes._jsonable(value), allow_nan=False)
+    json.dumps(jsonable(value), allow_nan=False)

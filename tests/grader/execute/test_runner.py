@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from grader.execute import runner
@@ -109,13 +108,10 @@ def test_a_training_notebook_runs_ok_and_the_probe_reports_what_it_built(
     train_steps = probe["transforms"]["transform_train"]
     assert [s["type"] for s in train_steps] == ["RandomCrop", "RandomHorizontalFlip", "ToTensor", "Normalize"]
     assert train_steps[0]["params"]["padding"] == 4
-    assert probe["predictions"]["val"]["preprocessing"] == "transform_val"
-
-    assert report.val_predictions and report.test_predictions
-    val = np.load(report.val_predictions, allow_pickle=False)
-    test = np.load(report.test_predictions, allow_pickle=False)
-    assert val.dtype == np.int64 and val.shape == (100,) and test.shape == (200,)
-    assert val.min() >= 0 and val.max() < 10
+    assert probe["export"]["class_name"] == "TinyNet" and probe["export"]["variable"] == "net"
+    assert report.state_dict is not None and Path(report.state_dict).parent == work_dir.with_name(
+        "work.grader"
+    )
     assert report.executed_notebook is not None
     executed = json.loads(Path(report.executed_notebook).read_text())
     assert executed["metadata"]["grader"]["status"] == "ok"
@@ -163,7 +159,7 @@ def test_an_endless_cell_times_out_and_the_probes_still_run(work_dir: Path) -> N
     assert report.status == "cell-timeout" and report.failed_cell == 1
     assert report.message == "cell 1 exceeded its 3 s limit"
     assert report.probe is not None and report.probe["model"]["class_name"] == "Linear"
-    assert report.probe["errors"]["predictions"].startswith("FileNotFoundError")
+    assert report.probe["export"]["class_name"] == "Linear" and report.state_dict is not None
 
 
 @pytest.mark.slow
@@ -252,9 +248,13 @@ def test_the_course_tools_shadow_a_students_copy(work_dir: Path) -> None:
     (work_dir / "tools").mkdir()
     (work_dir / "tools" / "__init__.py").write_text("")
     (work_dir / "tools" / "dataset.py").write_text("STUDENT_COPY = True\n")
-    (work_dir / ".grader").symlink_to("/etc")
     check = "import json, tools.dataset\nprint(json.dumps(hasattr(tools.dataset, 'STUDENT_COPY')))"
-    scribble = "with open('.grader/guard-events.jsonl', 'a') as f:\n    f.write('not json\\n[1, 2]\\n')"
+    scribble = (  # junk on the guard's event pipe, which the student can find in /proc/self/fd
+        "import os\n"
+        "for fd in os.listdir('/proc/self/fd'):\n"
+        "    if int(fd) >= 200 and os.readlink(f'/proc/self/fd/{fd}').startswith('pipe:'):\n"
+        "        os.write(int(fd), b'not json\\n[1, 2]\\n')"
+    )
     report = run(write_notebook(work_dir, check, scribble), make_spec(work_dir, None))
     assert report.status == "ok", report.message
     assert json_of(report, 0) is False
@@ -310,3 +310,45 @@ def test_the_kernel_is_seeded_so_two_runs_draw_the_same_numbers(work_dir: Path) 
     assert json_of(second, 0) == first_draw
     unseeded = run(notebook, make_spec(work_dir, None), seed=None)
     assert unseeded.seed is None and json_of(unseeded, 0) != first_draw
+
+
+@sandboxed
+def test_links_planted_where_the_grader_used_to_read_or_write_are_never_followed(
+    work_dir: Path, tmp_path: Path
+) -> None:
+    canary = tmp_path / "canary.txt"
+    canary.write_text("host secret")
+    neighbour = tmp_path / "neighbour"
+    neighbour.mkdir()
+    (neighbour / "result.json").write_text('{"score": 90}')
+    links = {
+        ".grader": neighbour,
+        "kernel.log": canary,
+        "student.executed.ipynb": canary,
+        "probe.json": canary,
+        "guard-events.jsonl": canary,
+        "predictions.csv": canary,
+    }
+    plant = (
+        "import os\n"
+        f"LINKS = { ({name: str(target) for name, target in links.items()})!r}\n"
+        "def plant(*_):\n"
+        "    for name, target in LINKS.items():\n"
+        "        if os.path.lexists(name):\n"
+        "            os.remove(name)\n"
+        "        os.symlink(target, name)\n"
+        "plant()\n"
+        "get_ipython().events.register('post_execute', plant)  # again after the grader's own cells\n"
+    )
+    report = run(
+        write_notebook(work_dir, MODEL, "net = TinyNet()", plant), make_spec(work_dir, None), run_probes=True
+    )
+    assert report.status == "ok", report.message
+    assert canary.read_text() == "host secret"
+    assert [p.name for p in neighbour.iterdir()] == ["result.json"]
+    assert (neighbour / "result.json").read_text() == '{"score": 90}'
+    artifacts = work_dir.with_name("work.grader")
+    assert report.executed_notebook and Path(report.executed_notebook).parent == artifacts
+    for path in artifacts.iterdir():
+        assert not path.is_symlink() and b"host secret" not in path.read_bytes(), path
+    assert report.probe and report.probe["export"]["class_name"] == "TinyNet"

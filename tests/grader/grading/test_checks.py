@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from grader.execute import ExecutionReport
+from grader.execute.evaluation import ModelEvaluation
 from grader.grading.checks import CHECKS, evaluate
+from grader.grading.consistency import claim_findings
 from grader.grading.evidence import Evidence, Labels, NotebookEvidence
 from grader.predictions import Predictions
-from grader.rubric.model import CHECK_KINDS, Item, NotebookSpec, PredictionsSpec
+from grader.rubric.model import CHECK_KINDS, IntegritySpec, Item, NotebookSpec, PredictionsSpec
 from grader.static import LoadedNotebook, StoredOutputs
 from tests.grader.grading.conftest import code_notebook
 
@@ -77,7 +79,14 @@ def evidence(probe: dict | None = None, status: str = "ok", mode: str = "quick",
             sandboxed=True,
             probe=probe,
         ),
-        val_predictions=extra.pop("val_predictions", val.copy()),
+        # the fresh process describes the model as the probe fixtures do, and predicts the val images
+        evaluation=ModelEvaluation(
+            True,
+            "measured in a fresh process",
+            model=(probe or {}).get("model"),
+            val=extra.pop("val_predictions", val.copy()),
+            test=extra.pop("test_predictions", None),
+        ),
     )
     return Evidence(rubric=None, mode=mode, notebooks={"lab": nb}, labels=Labels(val=val), **extra)
 
@@ -166,7 +175,7 @@ def test_held_out_and_agreement_checks() -> None:
         GOOD_PROBE, mode="full", predictions=Predictions(labels=submitted, header=("Id", "Label"), notes=[])
     )
     ev.rubric, ev.labels.test = rubric, truth
-    ev.notebooks["lab"].test_predictions = truth
+    ev.notebooks["lab"].evaluation.test = truth
     holdout = Item(id="h", title="h", points=1, check="holdout_accuracy", params={"threshold": 0.9})
     assert CHECKS["holdout_accuracy"](ev, holdout).evidence["value"] == pytest.approx(0.95)
     agree = Item(id="a", title="a", points=1, check="predictions_agreement", params={"min_agreement": 0.99})
@@ -178,3 +187,77 @@ def test_a_crashing_check_is_an_error_not_a_pass() -> None:
     ev = evidence({"errors": {}, "model": {"class_name": "Net"}})  # no output_shape, no counts
     outcomes = evaluate(ev, [item("model_params", expected=1)])
     assert outcomes["x.model_params"].status == "error" and "KeyError" in outcomes["x.model_params"].message
+
+
+def _with_integrity(ev: Evidence) -> Evidence:
+    ev.rubric = type("R", (), {"integrity": IntegritySpec(), "items": []})()
+    return ev
+
+
+def test_validation_far_above_held_out_is_memorisation_and_not_counted() -> None:
+    val = np.arange(300) % 10
+    ev = _with_integrity(evidence(GOOD_PROBE, test_predictions=np.zeros(200, dtype=np.int64)))
+    ev.labels.run_test = np.arange(200) % 10  # perfect on validation, chance (10%) on held-out
+    outcome = CHECKS["learns"](ev, item("learns"))
+    assert outcome.status == "fail" and "held-out" in outcome.message and "not counted" in outcome.message
+    assert outcome.evidence["held_out"] == pytest.approx(0.1)
+    ev.notebooks["lab"].evaluation.test = val[:200]  # the same accuracy on both: it learned
+    assert CHECKS["learns"](ev, item("learns")).status == "pass"
+
+
+def test_a_model_the_grader_cannot_rebuild_is_an_error_for_a_ta_not_a_failure() -> None:
+    ev = evidence(GOOD_PROBE)
+    ev.notebooks["lab"].evaluation = ModelEvaluation(False, "could not rebuild LeNet5 in a fresh process")
+    for check in ("model_params", "learns"):
+        outcome = CHECKS[check](ev, item(check, **ITEMS[check]))
+        assert outcome.status == "error" and "grader-side" in outcome.message, check
+
+
+def test_a_rebuilt_model_that_fails_on_the_images_is_the_students_failure() -> None:
+    ev = evidence(GOOD_PROBE)
+    ev.notebooks["lab"].evaluation.val = None
+    ev.notebooks["lab"].evaluation.prediction_errors = {"val": "NameError: name 'table' is not defined"}
+    outcome = CHECKS["learns"](ev, item("learns"))
+    assert outcome.status == "fail" and "fresh process" in outcome.message and "table" in outcome.message
+
+
+def test_no_exported_model_means_the_notebook_defines_none() -> None:
+    ev = evidence(GOOD_PROBE)
+    ev.notebooks["lab"].evaluation = None
+    outcome = CHECKS["model_shape"](ev, item("model_shape", classes=10))
+    assert outcome.status == "fail" and "does not define a model" in outcome.message
+
+
+@pytest.mark.parametrize(("policy", "status"), [("flag", "pass"), ("void", "fail")])
+def test_held_out_accuracy_above_the_plausible_is_flagged_or_voided(policy: str, status: str) -> None:
+    truth = np.arange(100) % 10
+    rubric = type("R", (), {"predictions": PredictionsSpec(headers=[("Id", "Label")], produced_by="lab")})()
+    ev = evidence(GOOD_PROBE, predictions=Predictions(labels=truth, header=("Id", "Label"), notes=[]))
+    ev.rubric, ev.labels.test = rubric, truth
+    params = {"threshold": 0.9, "plausible_max": 0.97, "implausible": policy}
+    holdout = Item(id="h", title="h", points=1, check="holdout_accuracy", params=params)
+    outcome = CHECKS["holdout_accuracy"](ev, holdout)
+    assert outcome.status == status and outcome.evidence["implausible"] and "97%" in outcome.message
+    ev.labels.synthetic = True  # procedural data: any model reaches 100%
+    assert "implausible" not in CHECKS["holdout_accuracy"](ev, holdout).evidence
+
+
+def test_a_printed_accuracy_the_measurement_contradicts_earns_nothing() -> None:
+    ev = _with_integrity(evidence(GOOD_PROBE, mode="quick", val_predictions=np.zeros(300, dtype=np.int64)))
+    nb = ev.notebooks["lab"]
+    nb.stored = StoredOutputs(executed=True, val_accuracies=[0.99], claimed_best_val_accuracy=0.99)
+    nb.run_stored = StoredOutputs(executed=True, val_accuracies=[0.99], claimed_best_val_accuracy=0.99)
+    nb.evaluation.preprocessing = "transform_val"
+    (finding,) = claim_findings(ev)
+    assert finding.kind == "claim-contradicted" and finding.severity == "error"
+    assert "printed" in finding.detail and "measured 10.00%" in finding.detail
+    outcome = CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.63))
+    assert outcome.status == "fail" and "earns nothing" in outcome.message
+
+
+def test_a_printed_accuracy_the_measurement_confirms_is_no_finding() -> None:
+    ev = _with_integrity(evidence(GOOD_PROBE, mode="quick"))  # measured: 100%
+    nb = ev.notebooks["lab"]
+    nb.run_stored = StoredOutputs(executed=True, val_accuracies=[0.5, 0.98], claimed_best_val_accuracy=0.98)
+    nb.evaluation.preprocessing = "transform_val"
+    assert claim_findings(ev) == []
