@@ -33,6 +33,11 @@ def test_the_corpus_covers_every_group() -> None:
     assert len(BY_NAME) == len(CASES), "case names are unique"
 
 
+def test_the_readme_lists_every_case() -> None:
+    listed = (Path(__file__).parent / "README.md").read_text(encoding="utf-8")
+    assert not [name for name in BY_NAME if f"| `{name}` |" not in listed]
+
+
 @pytest.mark.parametrize("name", sorted(BY_NAME))
 def test_each_case_ends_in_its_verdict(graded_corpus: GradedCorpus, name: str) -> None:
     case = BY_NAME[name]
