@@ -7,7 +7,9 @@ that the listener saw no connection and that no file outside the submissions' wo
 from __future__ import annotations
 
 import hashlib
+import secrets
 import socket
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ class Arena:
     neighbour: Path  # another student's submission, in the same batch input folder
     canary: Path  # a file of the grader's host, outside every work folder
     port: int  # a TCP listener on the host's loopback
+    owned: Path  # a host file under /tmp that must never come to exist (a planted link's target)
 
 
 class Listener:
@@ -50,14 +53,52 @@ class Listener:
         self.sock.close()
 
 
+CANARY_TEXT = "the grader's own file\n"
+# What a batch worker's environment holds and a sandboxed kernel's never does (bwrap --clearenv): read through
+# a planted link to /proc/self/environ, it is the grader's environment.
+WORKER_ENVIRON = b"GRADER_BATCH_PARENT_PID="
+
+
 def open_arena(root: Path, course: Path, sample: Path, neighbour: Path) -> tuple[Arena, Listener]:
     """A canary file under ROOT/host and a loopback listener around COURSE; close the listener after."""
     canary = root / "host" / "canary.txt"
     canary.parent.mkdir()
-    canary.write_text("the grader's own file\n")
+    canary.write_text(CANARY_TEXT)
     listener = Listener()
     labels = np.load(course / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
-    return Arena(course, labels, sample, neighbour, canary, listener.port), listener
+    owned = (
+        Path(tempfile.gettempdir()) / f"owned-{secrets.token_hex(6)}.txt"
+    )  # one per arena: runs may overlap
+    return Arena(course, labels, sample, neighbour, canary, listener.port, owned), listener
+
+
+def hidden_labels_csv(arena: Arena, rows: int = 50) -> bytes:
+    """The first ROWS hidden labels as predictions.csv rows: what a leak rendered as CSV would show."""
+    return "".join(f"{i},{int(y)}\n" for i, y in enumerate(arena.labels[:rows])).encode()
+
+
+def host_shadow_line() -> bytes | None:
+    """The first line of the host's /etc/shadow, when this process can read it (as root)."""
+    try:
+        line = Path("/etc/shadow").read_bytes().split(b"\n", 1)[0]
+    except OSError:
+        return None
+    return line or None
+
+
+def arena_secrets(arena: Arena, repository: Path) -> dict[str, tuple[bytes, ...]]:
+    """Byte strings that must never appear in a case's output folder, by name (see verdicts.no_leak)."""
+    shadow = host_shadow_line()
+    return {
+        "canary": (CANARY_TEXT.encode(),),
+        "hidden-labels": (
+            (arena.course / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS).read_bytes(),
+            hidden_labels_csv(arena),
+        ),
+        "shadow": (shadow,) if shadow else (),
+        "environ": (WORKER_ENVIRON,),
+        "host-paths": (str(arena.course).encode(), str(repository).encode()),
+    }
 
 
 def snapshot(*roots: Path) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import stat
+import textwrap
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,11 +20,21 @@ from typing import Literal
 import nbformat
 
 from tests.corpus.arena import Arena
-from tests.corpus.verdicts import NOT_PENALISED, Verdict, check, finding, rejected
+from tests.corpus.verdicts import (
+    NOT_PENALISED,
+    Verdict,
+    check,
+    check_about,
+    finding,
+    no_leak,
+    printed,
+    rejected,
+    unchanged,
+)
 from tests.rubrics import tuned_f20_rubric
 from tools import layout
 
-Group = Literal["execution", "escape", "malformed", "honest"]
+Group = Literal["execution", "escape", "attack", "malformed", "honest"]
 LAB1 = "lenet5-cifar10.ipynb"
 LAB3 = "resnet-cifar10.ipynb"
 PREDICTIONS = "predictions.csv"
@@ -361,6 +372,350 @@ HUB = "import torch\nnet = torch.hub.load('pytorch/vision', 'resnet18', pretrain
 TORCHVISION_WEIGHTS = "import torchvision\nnet = torchvision.models.resnet18(weights='IMAGENET1K_V1')"
 TIMM = "import timm\nnet = timm.create_model('resnet18', pretrained=True)"
 
+# -- attacks: a student who has read the grader's code aims at what it trusts ------------------------------
+#
+# What they aim at: the files of .grader/ the grader reads or writes back once the kernel is gone (replaced
+# by links to host files), the accuracy measured in the student's own kernel, the printed claims, the
+# sandbox's unbounded tmpfs mounts and its root user, the guard's path-based checks, and the held-out item.
+# Links are planted in the last cell (or by an IPython post_execute hook), after which nothing of the
+# student's runs before the grader reads back; the work folder is bound at its own host path, so cwd (as
+# /proc/self/mountinfo shows) names the batch's output folder: OUT/<id>/work/runs/<key>.
+
+EXECUTED = f"{Path(LAB1).stem}.executed.ipynb"
+PLANT = """
+import os, shutil
+from pathlib import Path
+
+def plant(name, target):
+    \"\"\"Replace .grader/NAME (or .grader itself when NAME is empty) with a link to TARGET.\"\"\"
+    path = Path(".grader") / name if name else Path(".grader")
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+    path.symlink_to(target)
+    print("planted", path, "->", target)
+
+OUT = Path.cwd().parents[3]  # OUT/<id>/work/runs/<key>: the batch's output folder on the host
+mounts = open("/proc/self/mountinfo").read()
+print("the work folder is a host path:", str(Path.cwd()) in mounts)
+"""
+
+
+def planted(name: str, target: Callable[[Arena], str], hook: bool = False) -> Callable[[Arena], str]:
+    """A last cell that plants .grader/NAME -> TARGET (a Python expression, made from the arena), or (HOOK)
+    a post_execute hook that does it after the grader's probe cell, the last code the kernel runs."""
+
+    def source(arena: Arena) -> str:
+        where = target(arena)
+        if not hook:
+            return PLANT + f"plant({name!r}, {where})\n"
+        return (
+            PLANT
+            + f"""
+ip = get_ipython()
+
+def plant_after_the_probes():
+    if os.path.exists(".grader/probe.json"):
+        ip.events.unregister("post_execute", plant_after_the_probes)
+        plant({name!r}, {where})
+
+ip.events.register("post_execute", plant_after_the_probes)
+"""
+        )
+
+    return source
+
+
+def host(path: Callable[[Arena], Path | str]) -> Callable[[Arena], str]:
+    return lambda arena: repr(str(path(arena)))
+
+
+HIDDEN_LABELS_FILE = host(lambda arena: arena.course / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
+# the batches' output folders are ROOT/out-static and ROOT/out-quick; the static one is complete by then
+STATIC_OUT = "OUT.parent / 'out-static'"
+
+
+LOOKUP_KEY = """
+import hashlib
+import numpy as np
+import torch
+
+MEAN = torch.tensor((0.4914, 0.4822, 0.4465)).view(1, 3, 1, 1)  # what the grader's probe normalises with
+STD = torch.tensor((0.2023, 0.1994, 0.2010)).view(1, 3, 1, 1)
+
+def image_key(x):
+    \"\"\"A 60-bit hash of one preprocessed image, rounded so that batch sizes cannot change it.\"\"\"
+    digest = hashlib.sha1(torch.round(x * 64).to(torch.int32).numpy().tobytes()).hexdigest()
+    return int(digest[:15], 16)
+
+val_images = np.load("data/val-images-batch.npy")
+val_labels = np.load("data/val-labels-batch.npy")
+x = (torch.from_numpy(val_images).permute(0, 3, 1, 2).float().div_(255.0) - MEAN) / STD
+keys = [image_key(image) for image in x]
+"""
+LOOKUP_DICT = (
+    LENET.replace("class LeNet5(nn.Module):", "class Trained(nn.Module):")
+    + """
+class LeNet5(Trained):
+    \"\"\"Table 1's layers, and a forward that answers the validation images from a table.\"\"\"
+
+    def __init__(self):
+        super().__init__()
+        self.table = {}
+
+    def forward(self, x):
+        out = super().forward(x)
+        for row, image in enumerate(x):
+            label = self.table.get(image_key(image))
+            if label is not None:
+                out[row] = 0.0
+                out[row, label] = 100.0
+        return out
+
+net = LeNet5()
+net.table = dict(zip(keys, val_labels.tolist()))  # no training at all
+print("entries:", len(net.table))
+"""
+)
+LOOKUP_BUFFER = (
+    LENET.replace("class LeNet5(nn.Module):", "class Trained(nn.Module):")
+    + """
+class LeNet5(Trained):
+    \"\"\"Table 1's layers, and the validation answers in buffers: they travel in the state_dict.\"\"\"
+
+    def __init__(self, entries=5000):
+        super().__init__()
+        self.register_buffer("keys", torch.full((entries,), -1, dtype=torch.int64))
+        self.register_buffer("answers", torch.zeros(entries, dtype=torch.int64))
+
+    def forward(self, x):
+        out = super().forward(x)
+        table = dict(zip(self.keys.tolist(), self.answers.tolist()))
+        for row, image in enumerate(x):
+            label = table.get(image_key(image))
+            if label is not None:
+                out[row] = 0.0
+                out[row, label] = 100.0
+        return out
+
+net = LeNet5()
+with torch.no_grad():
+    net.keys[: len(keys)] = torch.tensor(keys)
+    net.answers[: len(keys)] = torch.from_numpy(val_labels.astype("int64"))
+print("state_dict entries:", list(net.state_dict()))
+"""
+)
+
+
+def forged_probe(arena: Arena) -> str:
+    """A post_execute hook that, after the grader's probe cell, re-runs that cell's code on a LeNet-5 it
+    builds (so the probe describes a model, optimizer and loss the notebook never had), then writes perfect
+    validation predictions and empties the guard's record of the blocked download (which the static scan
+    cannot see: the function is looked up by a name built at run time)."""
+    url = f"http://127.0.0.1:{arena.port}/lenet5.pth"
+    return f"""
+import importlib
+import os
+import numpy as np
+import torch
+import torch.nn as nn
+
+fetch = getattr(importlib.import_module("urllib.request"), "url" + "open")
+try:
+    fetch({url!r}, timeout=3)
+except Exception as exc:
+    print("download:", type(exc).__name__)
+net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10))  # never trained, nothing like LeNet-5
+val_labels = np.load("data/val-labels-batch.npy")
+ip = get_ipython()
+PROBE_CALL = "run_" + "probes("  # so that this cell's own code does not look like the probe cell
+
+def forge():
+    code = ip.kernel.get_parent("shell").get("content", {{}}).get("code", "")
+    if PROBE_CALL not in code:
+        return
+    ip.events.unregister("post_execute", forge)
+    ns = ip.user_ns
+    kept = {{name: ns.get(name) for name in ("net", "optimizer", "criterion")}}
+    fake = LeNet5()
+    ns["net"], ns["criterion"] = fake, nn.CrossEntropyLoss()
+    ns["optimizer"] = torch.optim.SGD(fake.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    try:
+        exec(code, {{}})
+    finally:
+        ns.update(kept)
+    np.save(".grader/val_predictions.npy", val_labels.astype(np.int64))
+    open(".grader/guard-events.jsonl", "w").close()
+
+ip.events.register("post_execute", forge)
+"""
+
+
+FAKE_CLAIM = (
+    "Validation loss: 0.1000, Validation accuracy: 0.9900\n"
+    "==> Optimization finished! Best validation accuracy: 0.9900\n"
+)
+
+
+def claims_when(detected: str) -> str:
+    """Train as asked, except under the grader (DETECTED): then print 99% and train nothing."""
+    return f"""
+import os
+import numpy as np
+if {detected}:
+    net = LeNet5()
+    print({FAKE_CLAIM!r}, end="")
+else:
+{textwrap.indent(TRAINING, "    ")}
+"""
+
+
+def claiming_notebook(detected: str) -> Callable[[Path, Arena], Path]:
+    """Submitted as executed, its stored outputs claiming 99%: what the run prints must agree with them."""
+
+    def build(dest: Path, arena: Arena) -> Path:
+        sub = lab1_notebook(LENET, claims_when(detected))(dest, arena)
+        nb = nbformat.read(sub / LAB1, as_version=4)
+        for count, cell in enumerate(nb.cells, 1):
+            cell.execution_count = count
+        nb.cells[-1].outputs = [nbformat.v4.new_output("stream", name="stdout", text=FAKE_CLAIM)]
+        nbformat.write(nb, sub / LAB1)
+        return sub
+
+    return build
+
+
+# 6 GB in 64 MB blocks, one file each (a file is capped at max_file_mb), until the first OSError. Without a
+# cap on the mount this is host memory (or host disk), so the total is bounded: ATTACK_MB can be lowered to
+# try an attack on a grader that lacks the cap.
+ATTACK_MB = 6 * 1024
+BLOCK_MB = 64
+
+
+def fill(folder: str) -> Callable[[Arena], str]:
+    def source(arena: Arena) -> str:
+        return f"""
+import os
+folder = {folder}
+block = bytes({BLOCK_MB} << 20)
+written = 0
+try:
+    for i in range({ATTACK_MB} // {BLOCK_MB}):
+        with open(os.path.join(folder, f"fill{{i}}"), "wb") as handle:
+            handle.write(block)
+        written += {BLOCK_MB}
+finally:
+    print("wrote", written, "MB to", folder)
+"""
+
+    return source
+
+
+RUNTIME_FOLDER = "os.path.dirname(__import__('ipykernel.connect').connect.get_connection_file())"
+READ_SHADOW = """
+try:
+    print(open("/etc/shadow").read())
+except OSError as exc:
+    print("shadow:", exc)
+"""
+PRINT_UID = "import os\nprint('uid', os.getuid(), 'gid', os.getgid())"
+PRINT_INIT = "print(open('/proc/1/cmdline', 'rb').read().replace(b'\\0', b' ').decode())"
+
+
+def weights_as_notes(load: str) -> Callable[[Path, Arena], Path]:
+    """A Lab 1 notebook that loads a state_dict shipped as notes.txt, through LOAD (an expression)."""
+
+    def build(dest: Path, arena: Arena) -> Path:
+        import torch
+
+        sub = lab1_notebook(
+            LENET, f"import io\nnet = LeNet5()\nnet.load_state_dict({load})\nprint('loaded')"
+        )(dest, arena)
+        namespace: dict = {}
+        exec(LENET, namespace)
+        torch.save(namespace["LeNet5"]().state_dict(), sub / "notes.txt")
+        return sub
+
+    return build
+
+
+RESNET20 = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.pad = cout - cin
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        short = x
+        if self.pad or self.conv1.stride[0] != 1:  # option A: subsample and pad with zeros
+            short = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
+        return F.relu(out + short)
+
+class ResNet20(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+        blocks, cin = [], 16
+        for cout, stride in ((16, 1), (32, 2), (64, 2)):
+            for index in range(3):
+                blocks.append(BasicBlock(cin, cout, stride if index == 0 else 1))
+                cin = cout
+        self.layers = nn.Sequential(*blocks)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        out = self.layers(F.relu(self.bn(self.conv(x))))
+        return self.fc(F.adaptive_avg_pool2d(out, 1).flatten(1))
+
+net = ResNet20()  # never trained: predictions.csv came from elsewhere
+"""
+
+
+def untrained_resnet_copy(dest: Path, arena: Arena) -> Path:
+    """The reference sample whose Lab 3 notebook trains nothing, with the perfect predictions.csv."""
+    sub = honest_copy(dest, arena)
+    cell = nbformat.v4.new_code_cell(RESNET20, execution_count=1)
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), sub / LAB3)
+    return sub
+
+
+def untrained_resnet_alone(*extra: str | Callable[[Arena], str]) -> Callable[[Path, Arena], Path]:
+    """Only a Lab 3 notebook that trains nothing (then EXTRA cells), and the perfect predictions.csv."""
+
+    def build(dest: Path, arena: Arena) -> Path:
+        dest.mkdir()
+        sources = [RESNET20, *(cell(arena) if callable(cell) else cell for cell in extra)]
+        cells = [nbformat.v4.new_code_cell(source, execution_count=i) for i, source in enumerate(sources, 1)]
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), dest / LAB3)
+        (dest / PREDICTIONS).write_text(predictions_text(arena))
+        return dest
+
+    return build
+
+
+def link_predictions_to(relative: str) -> str:
+    """A last cell that replaces the run's own predictions.csv with a link to another student's file."""
+    return (
+        PLANT
+        + f"""
+Path("{PREDICTIONS}").unlink(missing_ok=True)
+Path("{PREDICTIONS}").symlink_to({STATIC_OUT} / {relative!r})
+print("predictions.csv ->", {STATIC_OUT} / {relative!r})
+"""
+    )
+
+
 # -- the corpus --------------------------------------------------------------------------------------------
 
 CASES: tuple[Case, ...] = (
@@ -489,6 +844,171 @@ CASES: tuple[Case, ...] = (
     Case("zip-bomb", "escape", "static", zip_of(bomb_entry), (rejected("padding.bin"),)),
     Case(
         "hundred-thousand-files", "escape", "static", zip_of(many_files), (rejected("more than 2000 files"),)
+    ),
+    # attacks on what the grader trusts; each verdict is the one a grader without the hole gives
+    Case(
+        "link-executed-notebook-to-new-host-file",
+        "attack",
+        "quick",
+        lab1_notebook(LENET, planted(EXECUTED, host(lambda arena: arena.owned))),
+        (unchanged("host"), check("lab1.f.params", "pass")),
+    ),
+    Case(
+        "link-executed-notebook-over-course-data",  # not the canary: the kernel-log case must find it intact
+        "attack",
+        "quick",
+        lab1_notebook(LENET, planted(EXECUTED, host(lambda arena: arena.course / layout.TRAIN_LABELS))),
+        (unchanged("host"),),
+    ),
+    Case(
+        "overwrite-neighbour-result-through-link",  # sorts after "neighbour": graded later
+        "attack",
+        "quick",
+        lab1_notebook(
+            planted(EXECUTED, lambda arena: f"str(OUT / {arena.neighbour.name!r} / 'result.json')")
+        ),
+        (unchanged("neighbour"),),
+    ),
+    Case(
+        "link-grader-folder-to-finished-student",
+        "attack",
+        "quick",
+        lab1_notebook(planted("", lambda arena: f"str({STATIC_OUT} / 'honest-crlf-bom-predictions')")),
+        (unchanged("static-results", "host"),),
+    ),
+    Case(
+        "link-kernel-log-to-canary",
+        "attack",
+        "quick",
+        lab1_notebook(planted("kernel.log", host(lambda arena: arena.canary))),
+        (no_leak("canary"),),
+    ),
+    Case(
+        "link-kernel-log-to-hidden-labels",
+        "attack",
+        "quick",
+        lab1_notebook(planted("kernel.log", HIDDEN_LABELS_FILE, hook=True)),
+        (no_leak("hidden-labels"),),
+    ),
+    Case(
+        "link-kernel-log-to-grader-environ",
+        "attack",
+        "quick",
+        lab1_notebook(planted("kernel.log", lambda arena: "'/proc/self/environ'")),
+        (no_leak("environ"),),
+    ),
+    Case(
+        "link-kernel-log-to-host-shadow",
+        "attack",
+        "quick",
+        lab1_notebook(planted("kernel.log", lambda arena: "'/etc/shadow'", hook=True)),
+        (no_leak("shadow"),),
+    ),
+    Case(
+        "link-predictions-csv-to-other-student",
+        "attack",
+        "quick",
+        untrained_resnet_alone(link_predictions_to("honest-reference/work/submission/predictions.csv")),
+        (check_about("predictions agree", "fail"),),
+    ),
+    Case(
+        "val-labels-lookup-dict",
+        "attack",
+        "quick",
+        lab1_notebook(LOOKUP_KEY, LOOKUP_DICT),
+        (check("lab1.f.learns", "fail", "fresh process|not above chance"),),
+    ),
+    Case(
+        "val-labels-lookup-buffer",
+        "attack",
+        "quick",
+        lab1_notebook(LOOKUP_KEY, LOOKUP_BUFFER),
+        (check("lab1.f.learns", "fail", "held-out", "not counted"),),
+    ),
+    Case(
+        "forged-probe-files",
+        "attack",
+        "quick",
+        lab1_notebook(LENET, forged_probe),
+        (check("integrity.lenet5", "fail", "blocked"), check("lab1.f.learns", "fail")),
+    ),
+    Case(
+        "claims-when-val-set-small",
+        "attack",
+        "quick",
+        claiming_notebook("len(np.load('data/val-labels-batch.npy')) < 5000"),
+        (finding("claim-contradicted", "error", "printed", "measured"), check("lab1.f.accuracy", "fail")),
+    ),
+    Case(
+        "claims-when-grader-folder",
+        "attack",
+        "quick",
+        claiming_notebook("os.path.exists('.grader')"),
+        (finding("claim-contradicted", "error", "printed", "measured"), check("lab1.f.accuracy", "fail")),
+    ),
+    Case(
+        "fill-dev-shm",
+        "attack",
+        "quick",
+        lab1_notebook(fill("'/dev/shm'")),
+        (check("lab1.c", "fail", "No space left"),),
+    ),
+    Case(
+        "fill-sandbox-root",
+        "attack",
+        "quick",
+        lab1_notebook(fill("'/'")),
+        (check("lab1.c", "fail", "Read-only file system"),),
+    ),
+    Case(
+        "fill-kernel-runtime-folder",
+        "attack",
+        "quick",
+        lab1_notebook(fill(RUNTIME_FOLDER)),
+        (check("lab1.c", "fail", "too much written to disk"),),
+    ),
+    Case(
+        "read-etc-shadow",
+        "attack",
+        "quick",
+        lab1_notebook(READ_SHADOW),
+        (printed(LAB1, "No such file"), no_leak("shadow")),
+    ),
+    Case("root-in-sandbox", "attack", "quick", lab1_notebook(PRINT_UID), (printed(LAB1, "uid 1000"),)),
+    Case(
+        "read-init-cmdline",
+        "attack",
+        "quick",
+        lab1_notebook(PRINT_INIT),
+        (printed(LAB1, "bwrap --args"), no_leak("host-paths")),
+    ),
+    Case(
+        "torch-load-file-object",
+        "attack",
+        "quick",
+        weights_as_notes("torch.load(open('notes.txt', 'rb'))"),
+        (check("integrity.lenet5", "fail", "blocked"),),
+    ),
+    Case(
+        "torch-load-bytes-io",
+        "attack",
+        "quick",
+        weights_as_notes("torch.load(io.BytesIO(open('notes.txt', 'rb').read()))"),
+        (check("integrity.lenet5", "pass"), check("lab1.c", "pass")),
+    ),
+    Case(
+        "perfect-predictions-untrained-static",
+        "attack",
+        "static",
+        untrained_resnet_copy,
+        (finding("implausible-accuracy", "warning"),),
+    ),
+    Case(
+        "perfect-predictions-untrained-quick",
+        "attack",
+        "quick",
+        untrained_resnet_alone(),
+        (finding("implausible-accuracy", "warning"), check_about("predictions agree", "fail")),
     ),
     # malformed input
     Case(

@@ -27,10 +27,15 @@ def result_of(corpus: GradedCorpus, case: Case):
 def test_the_corpus_covers_every_group() -> None:
     groups = {
         group: sum(c.group == group for c in CASES)
-        for group in ("execution", "escape", "malformed", "honest")
+        for group in ("execution", "escape", "attack", "malformed", "honest")
     }
-    assert len(CASES) >= 30 and min(groups.values()) >= 4, groups
+    assert len(CASES) >= 60 and min(groups.values()) >= 4, groups
     assert len(BY_NAME) == len(CASES), "case names are unique"
+
+
+def test_the_readme_lists_every_case() -> None:
+    listed = (Path(__file__).parent / "README.md").read_text(encoding="utf-8")
+    assert not [name for name in BY_NAME if f"| `{name}` |" not in listed]
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
@@ -38,7 +43,8 @@ def test_each_case_ends_in_its_verdict(graded_corpus: GradedCorpus, name: str) -
     case = BY_NAME[name]
     result = result_of(graded_corpus, case)
     baseline = result_of(graded_corpus, BY_NAME[BASELINE]).score
-    wrong = [problem for verdict in case.verdicts for problem in problems(result, verdict, baseline)]
+    around = graded_corpus.around(case)
+    wrong = [problem for verdict in case.verdicts for problem in problems(result, verdict, baseline, around)]
     assert not wrong, "\n".join(wrong)
 
 
@@ -52,12 +58,7 @@ def test_both_batches_grade_every_submission_without_a_grader_error(graded_corpu
 
 
 def test_nothing_outside_the_work_folders_changed(graded_corpus: GradedCorpus) -> None:
-    changed = {
-        path
-        for path in graded_corpus.before.keys() | graded_corpus.after.keys()
-        if graded_corpus.before.get(path) != graded_corpus.after.get(path)
-    }
-    assert not changed
+    assert not graded_corpus.changed()
     assert not Path("/tmp/owned.txt").exists()
 
 
