@@ -1,5 +1,6 @@
-"""What the sandbox, the guard and the probes cost: one small CPU training notebook run by bare nbclient and
-by ``run_notebook``, alternating, and the median of each.
+"""What the sandbox, the guard, the probes and the fresh-process evaluation cost: one small CPU training
+notebook run by bare nbclient and by ``run_notebook`` followed by ``evaluate_model``, alternating, and the
+median of each.
 
     .venv/bin/python benchmarks/bench_execute.py [--repeats 3] [--train-images 400] [--epochs 2] [--threads 1]
 
@@ -26,6 +27,7 @@ from nbclient import NotebookClient
 import tools
 from grader.coursedata import build_course_data
 from grader.execute import SandboxSpec, run_notebook, sandbox_available
+from grader.execute.evaluation import evaluate_model
 
 TRAINING = """
 import resource
@@ -115,15 +117,28 @@ def run_bare(work: Path, nb: nbformat.NotebookNode) -> Timing:
 
 
 def run_graded(work: Path, course: Path, nb: nbformat.NotebookNode, threads: int) -> Timing:
-    """run_notebook with sandbox, guard and probes (predictions on the val and test images included)."""
+    """run_notebook with sandbox, guard and probes, then the fresh process that measures the trained model
+    (predictions on the val and test images), as the pipeline grades a notebook."""
     path = work / "bench.ipynb"
     nbformat.write(nb, path)
     spec = SandboxSpec(work_dir=work, data_dir=course, tools_dir=Path(tools.__file__).parent, threads=threads)
     started = time.perf_counter()
     report = run_notebook(path, spec, cell_timeout_s=300, notebook_timeout_s=600)
-    total = time.perf_counter() - started
     if report.status != "ok" or report.probe is None or report.probe["errors"]:
         raise SystemExit(f"the graded run failed: {report.status}: {report.message} {report.probe_error}")
+    evaluation = evaluate_model(
+        nb,
+        report,
+        submission_dir=work,
+        data_dir=course,
+        eval_dir=work.with_name(work.name + ".eval"),
+        spec=spec,
+        sandboxed=True,
+        timeout_s=300,
+    )
+    total = time.perf_counter() - started
+    if not evaluation.ok or evaluation.val is None:
+        raise SystemExit(f"the fresh process failed: {evaluation.message} {evaluation.prediction_errors}")
     assert report.kernel_start_s is not None and report.executed_notebook is not None
     return _measure(nbformat.read(report.executed_notebook, as_version=4), total, report.kernel_start_s)
 

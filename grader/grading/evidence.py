@@ -41,7 +41,6 @@ class Labels:
     val: np.ndarray | None = None  # of the images the runs saw (the quick subset's in quick mode)
     test: np.ndarray | None = None  # from hidden/, None when the data has none (a student's pre-check)
     run_test: np.ndarray | None = None  # hidden labels of the test images the runs saw
-    synthetic: bool = False  # procedural course data: any model can reach 100%, so plausibility is moot
 
 
 @dataclass

@@ -7,7 +7,6 @@ verdicts into points. A broken or hostile submission still ends in a written res
 from __future__ import annotations
 
 import functools
-import json
 import platform
 import shutil
 import sys
@@ -185,16 +184,7 @@ def _labels(data_dir: Path | None) -> Labels:
     return Labels(
         val=np.load(val, allow_pickle=False) if val.is_file() else None,
         test=np.load(hidden, allow_pickle=False) if hidden.is_file() else None,
-        synthetic=_synthetic(data_dir),
     )
-
-
-def _synthetic(data_dir: Path) -> bool:
-    manifest = data_dir / layout.HIDDEN_DIR / layout.MANIFEST
-    try:
-        return json.loads(manifest.read_text(encoding="utf-8"))["source"]["kind"] == "synthetic"
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
 
 
 def _gpu_present() -> bool:

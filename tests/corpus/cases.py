@@ -53,8 +53,10 @@ class Case:
 # -- static submissions: the reference sample with one thing changed ----------------------------------------
 
 
-def predictions_text(arena: Arena, newline: str = "\n") -> str:
-    rows = "".join(f"{i},{int(y)}{newline}" for i, y in enumerate(arena.labels))
+def predictions_text(arena: Arena, newline: str = "\n", perfect: bool = False) -> str:
+    """The hidden labels, one in 14 wrong (92.9%, as a good ResNet-20 scores) unless PERFECT."""
+    labels = [(int(y) + (not perfect and i % 14 == 0)) % 10 for i, y in enumerate(arena.labels)]
+    rows = "".join(f"{i},{y}{newline}" for i, y in enumerate(labels))
     return f"Id,Label{newline}{rows}"
 
 
@@ -687,6 +689,7 @@ def untrained_resnet_copy(dest: Path, arena: Arena) -> Path:
     sub = honest_copy(dest, arena)
     cell = nbformat.v4.new_code_cell(RESNET20, execution_count=1)
     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), sub / LAB3)
+    (sub / PREDICTIONS).write_text(predictions_text(arena, perfect=True))
     return sub
 
 
@@ -698,7 +701,7 @@ def untrained_resnet_alone(*extra: str | Callable[[Arena], str]) -> Callable[[Pa
         sources = [RESNET20, *(cell(arena) if callable(cell) else cell for cell in extra)]
         cells = [nbformat.v4.new_code_cell(source, execution_count=i) for i, source in enumerate(sources, 1)]
         nbformat.write(nbformat.v4.new_notebook(cells=cells), dest / LAB3)
-        (dest / PREDICTIONS).write_text(predictions_text(arena))
+        (dest / PREDICTIONS).write_text(predictions_text(arena, perfect=True))
         return dest
 
     return build
@@ -908,8 +911,9 @@ CASES: tuple[Case, ...] = (
         "link-predictions-csv-to-other-student",
         "attack",
         "quick",
+        # the run's own file is read back without following links; agreement is a full-mode item
         untrained_resnet_alone(link_predictions_to("honest-reference/work/submission/predictions.csv")),
-        (check_about("predictions agree", "fail"),),
+        (finding("implausible-accuracy", "warning"), check_about("predictions agree", "skipped")),
     ),
     Case(
         "val-labels-lookup-dict",
@@ -940,10 +944,10 @@ CASES: tuple[Case, ...] = (
         (finding("claim-contradicted", "error", "printed", "measured"), check("lab1.f.accuracy", "fail")),
     ),
     Case(
-        "claims-when-grader-folder",
+        "claims-when-sandbox-home",
         "attack",
         "quick",
-        claiming_notebook("os.path.exists('.grader')"),
+        claiming_notebook("os.path.isdir('/home/student')"),
         (finding("claim-contradicted", "error", "printed", "measured"), check("lab1.f.accuracy", "fail")),
     ),
     Case(
@@ -1008,7 +1012,7 @@ CASES: tuple[Case, ...] = (
         "attack",
         "quick",
         untrained_resnet_alone(),
-        (finding("implausible-accuracy", "warning"), check_about("predictions agree", "fail")),
+        (finding("implausible-accuracy", "warning"), check_about("predictions agree", "skipped")),
     ),
     # malformed input
     Case(

@@ -34,13 +34,10 @@ def _voided(nb: NotebookEvidence) -> CheckOutcome | None:
     return None
 
 
-def _plausibility(ev: Evidence, item: Item, outcome: CheckOutcome) -> CheckOutcome:
-    """Above the rubric's ``plausible_max``: flagged for a TA; not counted when ``implausible: void``.
-
-    Procedural course data is easy enough for any model to reach 100%, so it is not judged there.
-    """
+def _plausibility(item: Item, outcome: CheckOutcome) -> CheckOutcome:
+    """Above the rubric's ``plausible_max``: flagged for a TA; not counted when ``implausible: void``."""
     limit, value = item.params.get("plausible_max"), outcome.evidence.get("value")
-    if limit is None or ev.labels.synthetic or outcome.status != "pass":
+    if limit is None or outcome.status != "pass":
         return outcome
     if not isinstance(value, float) or value <= limit:
         return outcome
@@ -53,7 +50,7 @@ def _plausibility(ev: Evidence, item: Item, outcome: CheckOutcome) -> CheckOutco
 
 
 def val_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
-    return _plausibility(ev, item, _val_accuracy(ev, item))
+    return _plausibility(item, _val_accuracy(ev, item))
 
 
 def _val_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
@@ -116,7 +113,7 @@ def predictions_format(ev: Evidence, item: Item) -> CheckOutcome:
 
 
 def holdout_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
-    return _plausibility(ev, item, _holdout_accuracy(ev, item))
+    return _plausibility(item, _holdout_accuracy(ev, item))
 
 
 def _holdout_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
