@@ -29,7 +29,13 @@ from pydantic import BaseModel, Field
 from grader.execute.guard import guard_source
 from grader.execute.kernel import SandboxedKernelManager, private_cell
 from grader.execute.probes import PROBE_FILE, TEST_PREDICTIONS, VAL_PREDICTIONS, probe_source
-from grader.execute.sandbox import DATA_MOUNT, TOOLS_MOUNT, SandboxSpec, sandbox_unavailable_reason
+from grader.execute.sandbox import (
+    DATA_MOUNT,
+    SANDBOX_WORK_DIR,
+    TOOLS_MOUNT,
+    SandboxSpec,
+    sandbox_unavailable_reason,
+)
 from grader.execute.seeding import RUN_SEED, seed_source
 from grader.execute.watchdog import Breach, Watchdog
 from grader.notebooks.overrides import apply_overrides
@@ -243,6 +249,11 @@ def _link_course_files(run: _Run) -> None:
         run.notes.append("unsandboxed: the submission's own tools/ folder was used, not the course's")
 
 
+def _inside(run: _Run, path: Path) -> Path:
+    """PATH of the work dir as the kernel sees it: the sandbox shows the work dir at SANDBOX_WORK_DIR."""
+    return Path(SANDBOX_WORK_DIR) / path.relative_to(run.grader_dir.parent) if run.sandboxed else path
+
+
 def _in_thread(work: t.Callable[[], t.Coroutine[t.Any, t.Any, None]]) -> None:
     """Run the coroutine on a loop of its own, so that callers with a running loop (Jupyter) can call us."""
     failure: list[BaseException] = []
@@ -302,8 +313,8 @@ async def _start(run: _Run, client: NotebookClient, km: SandboxedKernelManager) 
             memory_mb=run.spec.memory_mb,
             max_processes=run.spec.max_processes,
             helpers=km.launcher_helpers,
-            pid_cap=km.pid_cap,
-            disk_dir=run.spec.work_dir,
+            caps=km.caps,
+            disk_dirs=km.writable_dirs,
             max_disk_mb=run.spec.max_disk_mb,
         ).start()
         await client.async_start_new_kernel_client()
@@ -311,10 +322,9 @@ async def _start(run: _Run, client: NotebookClient, km: SandboxedKernelManager) 
         run.fail("kernel-died", f"the kernel did not start {where}: {_one_line(exc)}; {_log_tail(run, 300)}")
         return False
     run.kernel_start_s = time.monotonic() - begin
-    if run.sandboxed and km.pid_cap is None:
-        run.notes.append("no pids cgroup: only the watchdog's twice-a-second count limits processes")
+    run.notes += km.cap_notes()
     try:
-        guard = private_cell(guard_source(run.grader_dir / EVENTS_FILE), "grader_guard")
+        guard = private_cell(guard_source(_inside(run, run.grader_dir / EVENTS_FILE)), "grader_guard")
         reply = await _run_hidden(client, km, guard, SETUP_TIMEOUT_S)
     except Exception as exc:
         run.fail("sandbox-unavailable", f"the run-time guard could not be installed: {_one_line(exc)}")
@@ -465,10 +475,11 @@ async def _probe(run: _Run, client: NotebookClient, km: SandboxedKernelManager, 
     if run.status not in ("ok", "cell-error", "cell-timeout", "notebook-timeout"):
         run.probe_error = f"the probes were not run: {run.message}"
         return
-    data = Path(run.grader_dir.parent) / DATA_MOUNT if run.spec.data_dir is not None else None
+    data = _inside(run, run.grader_dir.parent / DATA_MOUNT) if run.spec.data_dir is not None else None
     run.probes_start = time.time()
     code = private_cell(
-        probe_source(run.grader_dir, data, layout.VAL_IMAGES, layout.TEST_IMAGES), "grader_probes"
+        probe_source(_inside(run, run.grader_dir), data, layout.VAL_IMAGES, layout.TEST_IMAGES),
+        "grader_probes",
     )
     try:
         reply = await _run_hidden(client, km, code, timeout_s)
@@ -495,7 +506,7 @@ async def _stop(run: _Run, client: NotebookClient, km: SandboxedKernelManager) -
         run.watchdog.kill_tree()
     with contextlib.suppress(Exception):
         await km.cleanup_resources()
-    km.release_pid_cap()
+    km.release_caps()
 
 
 def _write_executed(run: _Run, nb: nbformat.NotebookNode) -> str | None:
