@@ -81,6 +81,8 @@ class Watchdog:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+        if self.breach is None:  # an OOM kill may have ended the tree between two polls
+            self.breach = self._oom_check()
 
     def _tree(self) -> list[psutil.Process]:
         if self._root is None:
@@ -99,7 +101,7 @@ class Watchdog:
             if breach is None:
                 tree = self._tree()
                 if not tree:  # an OOM kill may have ended the tree since the first look
-                    self.breach = self._cgroup_check()
+                    self.breach = self._oom_check()
                     return
                 breach = self._check(tree)
             if breach is None:
@@ -110,20 +112,22 @@ class Watchdog:
                 return
 
     def _cgroup_check(self) -> Breach | None:
-        """Look at the cgroups first, even once the tree is gone: an OOM kill may have been what ended it.
-
-        Tasks are counted from the pids cgroup: one read, where walking a fork bomb's tree takes seconds.
-        """
-        memory = None if self.caps is None else self.caps.memory
-        if memory is not None and memory.oom_kills() > 0:
-            return Breach(
-                "out-of-memory",
-                f"out of memory: the kernel's memory cgroup reached its {memory.limit_mb} MB limit "
-                f"({self.memory_mb} MB of memory plus what the tmpfs folders may hold), and Linux killed it",
-            )
-        if self.caps is None or self.caps.pids is None:
-            return None
+        """Look at the cgroups first: tasks are counted from the pids cgroup in one read, where walking a fork
+        bomb's tree takes seconds."""
+        breach = self._oom_check()
+        if breach is not None or self.caps is None or self.caps.pids is None:
+            return breach
         return self._count_check(len(self.caps.pids.processes()) - self.helpers)
+
+    def _oom_check(self) -> Breach | None:
+        memory = None if self.caps is None else self.caps.memory
+        if memory is None or memory.oom_kills() == 0:
+            return None
+        return Breach(
+            "out-of-memory",
+            f"out of memory: the kernel's memory cgroup reached its {memory.limit_mb} MB limit "
+            f"({self.memory_mb} MB of memory plus what the tmpfs folders may hold), and Linux killed it",
+        )
 
     def _count_check(self, count: int) -> Breach | None:
         self.peak_processes = max(self.peak_processes, count)
