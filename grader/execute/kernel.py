@@ -21,7 +21,6 @@ from grader.execute.cgroups import KernelCaps
 from grader.execute.sandbox import (
     SandboxLaunch,
     SandboxSpec,
-    bwrap_env,
     limits_preexec,
     memory_limit_mb,
     sandbox_env,
@@ -100,8 +99,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         return self._launch.argv
 
     def launch_env(self) -> dict[str, str]:
-        if self.sandboxed:
-            return bwrap_env()
+        if self._launch is not None:
+            return self._launch.env
         assert self.spec.runtime_dir is not None
         home = Path(self.spec.runtime_dir) / "home"
         home.mkdir(exist_ok=True)

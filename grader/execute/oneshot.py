@@ -18,7 +18,6 @@ from pathlib import Path
 from grader.execute.cgroups import KernelCaps
 from grader.execute.sandbox import (
     SandboxSpec,
-    bwrap_env,
     limits_preexec,
     memory_limit_mb,
     sandbox_launch,
@@ -103,7 +102,7 @@ def run_sandboxed(
             stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=bwrap_env(),
+            env=launch.env,
             cwd=Path(spec.work_dir).resolve(),
             preexec_fn=preexec,
         )

@@ -111,11 +111,6 @@ def sandbox_env(spec: SandboxSpec, home: str = SANDBOX_HOME) -> dict[str, str]:
     return env
 
 
-def bwrap_env() -> dict[str, str]:
-    """What bwrap itself sees; the command inside gets :func:`sandbox_env` through ``--setenv``."""
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-
-
 @functools.cache
 def _gpu_library_dirs() -> list[str]:
     """Folders of the NVIDIA driver libraries, as the dynamic loader and LD_LIBRARY_PATH know them."""
@@ -234,11 +229,15 @@ class SandboxLaunch:
 
     The options travel through a memfd (``--args``), so that ``/proc/1/cmdline`` inside, bwrap's own command
     line, shows no host path; bwrap closes the memfds once read, and keeps the caller's ``pass_fds`` open.
+    Spawn it with ``env``, not the grader's environment.
     """
 
     argv: list[str]
     pass_fds: tuple[int, ...]
     options: list[str]  # what the --args memfd holds, for tests and logs
+    # bwrap's own environment, which its init shows inside in /proc/1/environ: so not the grader's PATH; the
+    # command gets sandbox_env() through --setenv
+    env: dict[str, str] = field(default_factory=lambda: {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     own_fds: tuple[int, ...] = field(default=(), repr=False)
 
     def close(self) -> None:
@@ -268,8 +267,8 @@ def sandbox_launch(spec: SandboxSpec, command: list[str], pass_fds: Iterable[int
         for fd in own:
             os.close(fd)
         raise
-    argv = ["bwrap", "--args", str(own[-1]), "--", *command]
-    return SandboxLaunch(argv, (*own, *pass_fds), options, tuple(own))
+    argv = [shutil.which("bwrap") or "bwrap", "--args", str(own[-1]), "--", *command]
+    return SandboxLaunch(argv, (*own, *pass_fds), options, own_fds=tuple(own))
 
 
 def resource_limits(spec: SandboxSpec) -> dict[int, int]:
@@ -310,7 +309,12 @@ def sandbox_unavailable_reason() -> str | None:
         launch = sandbox_launch(spec, [sys.executable, "-c", "import os; print(os.getuid(), os.getgid())"])
         try:
             done = subprocess.run(
-                launch.argv, pass_fds=launch.pass_fds, capture_output=True, text=True, timeout=30
+                launch.argv,
+                pass_fds=launch.pass_fds,
+                env=launch.env,
+                capture_output=True,
+                text=True,
+                timeout=30,
             )
         except (OSError, subprocess.SubprocessError) as exc:
             return f"bwrap could not be started: {exc}"

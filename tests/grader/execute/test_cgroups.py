@@ -160,7 +160,12 @@ def run_capped(spec: SandboxSpec, caps: KernelCaps, code: str, *args: str) -> tu
 
     try:
         process = subprocess.Popen(
-            launch.argv, pass_fds=launch.pass_fds, stdout=subprocess.PIPE, text=True, preexec_fn=preexec
+            launch.argv,
+            pass_fds=launch.pass_fds,
+            env=launch.env,
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=preexec,
         )
     finally:
         launch.close()

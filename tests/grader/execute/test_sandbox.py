@@ -46,6 +46,7 @@ print(json.dumps({
     "etc": sorted(os.listdir("/etc")),
     "passwd": open("/etc/passwd").read(),
     "init_cmdline": open("/proc/1/cmdline", "rb").read().decode(),
+    "init_environ": open("/proc/1/environ", "rb").read().decode(),
     "write_work": attempt(lambda: write("mine.txt")),
     "write_root": attempt(lambda: write("/evil")),
     "write_dev": attempt(lambda: write("/dev/evil")),
@@ -84,7 +85,7 @@ def run_inside(
     launch = sandbox_launch(spec, [sys.executable, "-c", code, *args], pass_fds)
     try:
         return subprocess.run(
-            launch.argv, pass_fds=launch.pass_fds, capture_output=True, text=True, timeout=60
+            launch.argv, pass_fds=launch.pass_fds, env=launch.env, capture_output=True, text=True, timeout=60
         )
     finally:
         launch.close()
@@ -121,7 +122,8 @@ def test_options_are_a_whitelist_without_the_repository_the_hidden_labels_or_etc
 def test_the_command_line_holds_only_the_command(work_dir: Path, synthetic_course: Path) -> None:
     launch = sandbox_launch(make_spec(work_dir, synthetic_course), ["python"], pass_fds=(42,))
     try:
-        assert launch.argv == ["bwrap", "--args", str(launch.pass_fds[2]), "--", "python"]
+        assert launch.argv[1:] == ["--args", str(launch.pass_fds[2]), "--", "python"]
+        assert Path(launch.argv[0]).name == "bwrap"
         assert 42 in launch.pass_fds and len(launch.pass_fds) == 4
         assert Path(f"/proc/self/fd/{launch.pass_fds[2]}").exists()
     finally:
@@ -183,12 +185,8 @@ def test_inside_the_sandbox(work_dir: Path, synthetic_course: Path) -> None:
     assert seen["passwd"].startswith("student:x:1000:1000:") and "root" not in seen["passwd"]
     for host_path in paths.values():
         assert host_path not in seen["init_cmdline"]
-    assert seen["init_cmdline"].split("\0")[:4] == [
-        "bwrap",
-        "--args",
-        seen["init_cmdline"].split("\0")[2],
-        "--",
-    ]
+    assert seen["init_cmdline"].split("\0")[1] == "--args"
+    assert seen["init_environ"].split("\0")[:2] == ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"]
     assert seen["write_work"] == "ok" and (work_dir / "mine.txt").read_text() == "x"
     assert seen["write_devnull"] == "ok"
     for where in ("root", "dev", "etc", "usr", "data", "tools", "venv"):
