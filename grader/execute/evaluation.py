@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,10 +23,9 @@ import numpy as np
 
 from grader.execute.channels import new_nonce, parse_messages
 from grader.execute.fresh_model import REQUEST_FILE, RESULT_KIND, WEIGHTS_FILE, fresh_model_source
-from grader.execute.pidcap import PidCap
-from grader.execute.readback import ReadbackError, read_run_file
+from grader.execute.oneshot import run_sandboxed
 from grader.execute.runner import ExecutionReport
-from grader.execute.sandbox import DATA_MOUNT, SandboxSpec, bwrap_argv, limits_preexec, sandbox_env
+from grader.execute.sandbox import DATA_MOUNT, SandboxSpec, sandbox_env
 from grader.static.rebuild import constructor_candidates, definitions
 from tools import layout
 
@@ -45,7 +43,6 @@ VAL_TRANSFORMS = (
 )
 MAX_OUTPUT_BYTES = 16 * 1024 * 1024
 MAX_MODULE_BYTES = 2 * 1024 * 1024  # the submission's own .py files, copied beside the request
-STDERR_TAIL = 1500
 
 
 @dataclasses.dataclass
@@ -157,56 +154,40 @@ def _copy_modules(submission_dir: Path, work: Path) -> None:
 def _run(work: Path, eval_dir: Path, spec: SandboxSpec, sandboxed: bool, timeout_s: float) -> ModelEvaluation:
     nonce = new_nonce()
     command = [sys.executable, "-I", "-"]
+    source = fresh_model_source(nonce).encode()
     fresh = dataclasses.replace(
         spec, work_dir=work, data_dir=eval_dir / DATA_MOUNT if sandboxed else None, runtime_dir=None
     )
-    cap = PidCap.create(spec.max_processes) if sandboxed else None
-    apply_limits = limits_preexec(fresh)
-
-    def preexec() -> None:
-        apply_limits()
-        if cap is not None:
-            cap.join()
-
     if sandboxed:
-        argv, env = (
-            bwrap_argv(fresh, command),
-            {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
+        result = run_sandboxed(
+            fresh, command, timeout_s=timeout_s, stdin=source, max_stdout_bytes=MAX_OUTPUT_BYTES
         )
+        output, code, stderr = result.stdout, result.returncode, result.stderr_tail
+        if result.breach is not None:
+            return ModelEvaluation(False, f"the fresh process was stopped: {result.breach.message}")
+        if result.timed_out:
+            return ModelEvaluation(False, f"the fresh process did not finish within {timeout_s:g} s")
     else:
         (eval_dir / "home").mkdir(exist_ok=True)
-        argv, env = command, sandbox_env(fresh, home=str(eval_dir / "home"))
-    with open(eval_dir / "stdout", "wb") as out, open(eval_dir / "stderr", "wb") as err:
-        process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=out, stderr=err, cwd=work, env=env, preexec_fn=preexec
-        )
+        env = sandbox_env(fresh, home=str(eval_dir / "home"))
         try:
-            process.communicate(fresh_model_source(nonce).encode(), timeout=timeout_s)
-            timed_out = False
+            done = subprocess.run(
+                command, input=source, capture_output=True, cwd=work, env=env, timeout=timeout_s
+            )
         except subprocess.TimeoutExpired:
-            timed_out = True
-        finally:
-            if cap is not None:
-                cap.kill()
-            process.kill()
-            process.wait()
-            if cap is not None:
-                cap.remove()
-    stderr_tail = _tail(eval_dir / "stderr")
-    if timed_out:
-        return ModelEvaluation(False, f"the fresh process did not finish within {timeout_s:g} s")
-    try:
-        output = read_run_file(eval_dir, "stdout", MAX_OUTPUT_BYTES)
-    except ReadbackError as exc:
-        return ModelEvaluation(False, f"the fresh process's output could not be read: {exc}")
+            return ModelEvaluation(False, f"the fresh process did not finish within {timeout_s:g} s")
+        output, code, stderr = (
+            done.stdout[:MAX_OUTPUT_BYTES],
+            done.returncode,
+            done.stderr.decode(errors="replace"),
+        )
     messages = parse_messages(output, nonce)
     if messages.repeated:
         return ModelEvaluation(False, "the fresh process's result was sent more than once: tampering")
     raw = messages.payloads.get(RESULT_KIND)
     if raw is None:
-        code = process.returncode
         return ModelEvaluation(
-            False, f"the fresh process ended (exit code {code}) without a result: {stderr_tail}"
+            False, f"the fresh process ended (exit code {code}) without a result: {_last_line(stderr)}"
         )
     return _parse(raw)
 
@@ -246,11 +227,6 @@ def _labels(values: object) -> np.ndarray | None:
     return np.asarray(values, dtype=np.int64)
 
 
-def _tail(path: Path) -> str:
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(max(0, path.stat().st_size - STDERR_TAIL))
-            text = handle.read().decode("utf-8", errors="replace").strip()
-    except OSError:
-        return ""
-    return text.splitlines()[-1][:300] if text else "no output"
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1][:300] if lines else "no output"

@@ -17,8 +17,15 @@ from pathlib import Path
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec
 
-from grader.execute.pidcap import PidCap
-from grader.execute.sandbox import SandboxSpec, bwrap_argv, limits_preexec, sandbox_env
+from grader.execute.cgroups import KernelCaps
+from grader.execute.sandbox import (
+    SandboxLaunch,
+    SandboxSpec,
+    limits_preexec,
+    memory_limit_mb,
+    sandbox_env,
+    sandbox_launch,
+)
 
 KERNEL_ARGV = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
@@ -40,7 +47,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     """Launch ipykernel under bwrap (or bare with ``sandboxed=False``) with resource limits and a log file.
 
     Interrupts travel as ``interrupt_request`` messages: bwrap puts the kernel in a session of its own, out of
-    reach of the process-group signal jupyter_client would otherwise send.
+    reach of the process-group signal jupyter_client would otherwise send. ``pass_fds`` are more fds for the
+    kernel to inherit (the write end of the run-time guard's event pipe), at the same numbers inside.
     """
 
     def __init__(
@@ -62,7 +70,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.sandboxed = sandboxed
         self.log_path = log_path
         self.pass_fds = pass_fds
-        self.pid_cap: PidCap | None = None
+        self.caps: KernelCaps | None = None
+        self._launch: SandboxLaunch | None = None
         self._kernel_spec = KernelSpec(
             argv=list(KERNEL_ARGV),
             display_name="Python 3 (graded)",
@@ -75,13 +84,23 @@ class SandboxedKernelManager(AsyncKernelManager):
         """Processes above the kernel that belong to bwrap: its monitor and the pid namespace's init."""
         return 2 if self.sandboxed else 0
 
+    @property
+    def writable_dirs(self) -> tuple[Path, ...]:
+        """The host folders the kernel may write to, whose growth counts against ``max_disk_mb``."""
+        assert self.spec.runtime_dir is not None
+        return (Path(self.spec.work_dir), Path(self.spec.runtime_dir))
+
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         command = super().format_kernel_cmd(extra_arguments)
-        return bwrap_argv(self.spec, command) if self.sandboxed else command
+        if not self.sandboxed:
+            return command
+        self._close_launch()
+        self._launch = sandbox_launch(self.spec, command, self.pass_fds)
+        return self._launch.argv
 
     def launch_env(self) -> dict[str, str]:
-        if self.sandboxed:  # what bwrap itself sees; the kernel gets sandbox_env through --setenv
-            return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        if self._launch is not None:
+            return self._launch.env
         assert self.spec.runtime_dir is not None
         home = Path(self.spec.runtime_dir) / "home"
         home.mkdir(exist_ok=True)
@@ -90,24 +109,37 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: t.Any) -> None:
         kw["env"] = self.launch_env()
         kw["cwd"] = str(Path(self.spec.work_dir).resolve())
+        kw["pass_fds"] = self._launch.pass_fds if self._launch is not None else self.pass_fds
         apply_limits = limits_preexec(self.spec)
-        if self.sandboxed and self.pid_cap is None:
-            self.pid_cap = PidCap.create(self.spec.max_processes)
-        cap = self.pid_cap
+        if self.sandboxed and self.caps is None:
+            self.caps = KernelCaps.create(self.spec.max_processes, memory_limit_mb(self.spec))
+        caps = self.caps
 
         def preexec() -> None:
             apply_limits()
-            if cap is not None:
-                cap.join()
+            if caps is not None:
+                caps.join()
 
         kw["preexec_fn"] = preexec
-        kw["pass_fds"] = self.pass_fds
-        with open(self.log_path, "ab") as log:
-            kw["stdout"] = log
-            kw["stderr"] = subprocess.STDOUT
-            await super()._async_launch_kernel(kernel_cmd, **kw)
+        try:
+            with open(self.log_path, "ab") as log:
+                kw["stdout"] = log
+                kw["stderr"] = subprocess.STDOUT
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            self._close_launch()
 
-    def release_pid_cap(self) -> None:
-        if self.pid_cap is not None:
-            self.pid_cap.remove()
-            self.pid_cap = None
+    def _close_launch(self) -> None:
+        if self._launch is not None:
+            self._launch.close()
+            self._launch = None
+
+    def cap_notes(self) -> list[str]:
+        """What the report should say about the cgroup caps this host did not allow."""
+        return [] if self.caps is None else self.caps.missing()
+
+    def release_caps(self) -> None:
+        self._close_launch()
+        if self.caps is not None:
+            self.caps.remove()
+            self.caps = None

@@ -326,8 +326,8 @@ async def _start(run: _Run, client: NotebookClient, km: SandboxedKernelManager) 
             memory_mb=run.spec.memory_mb,
             max_processes=run.spec.max_processes,
             helpers=km.launcher_helpers,
-            pid_cap=km.pid_cap,
-            disk_dir=run.spec.work_dir,
+            caps=km.caps,
+            disk_dirs=km.writable_dirs,
             max_disk_mb=run.spec.max_disk_mb,
         ).start()
         await client.async_start_new_kernel_client()
@@ -338,8 +338,7 @@ async def _start(run: _Run, client: NotebookClient, km: SandboxedKernelManager) 
     # only the kernel holds the write ends now: when it dies, the readers see the end of their pipes
     run.events.close_write_end()
     run.reports.close_write_end()
-    if run.sandboxed and km.pid_cap is None:
-        run.notes.append("no pids cgroup: only the watchdog's twice-a-second count limits processes")
+    run.notes += km.cap_notes()
     try:
         guard = private_cell(guard_source(run.events_fd), "grader_guard")
         reply = await _run_hidden(client, km, guard, SETUP_TIMEOUT_S)
@@ -520,7 +519,7 @@ async def _stop(run: _Run, client: NotebookClient, km: SandboxedKernelManager) -
         run.watchdog.kill_tree()
     with contextlib.suppress(Exception):
         await km.cleanup_resources()
-    km.release_pid_cap()
+    km.release_caps()
 
 
 def _write_executed(run: _Run, nb: nbformat.NotebookNode) -> str | None:

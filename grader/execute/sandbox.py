@@ -1,30 +1,60 @@
 """The bubblewrap sandbox a student's kernel runs in: a whitelist of read-only system folders, no network.
 
-Nothing of the host is visible unless named here: the repository, ``/work/shared``, the TAs' home and the
-host path of the course data stay out of reach. The course data appears read-only at ``<work_dir>/data``
-without its ``hidden/`` folder, and the course ``tools`` package at ``<work_dir>/tools``.
+Nothing of the host is visible unless named here: the repository, ``/work/shared``, the TAs' home, ``/etc``
+beyond what the libraries read, and the host paths of the work folder and of the course data stay out of
+reach. The kernel runs as ``student`` (uid 1000) in a user namespace of its own, where host root maps to that
+user: so no root-only file may be bound in. The work folder appears at ``/home/student/work``, the course data
+read-only at ``work/data`` without its ``hidden/`` folder, and the course ``tools`` package at ``work/tools``.
+Every writable place is capped: the root, ``/dev`` and the system folders are read-only, each tmpfs has a
+size, and the watchdog counts what lands in the work and runtime folders on the host.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import os
 import resource
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools import layout
 
-SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc")
+SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/sbin")
+# What Python, numpy, torch, matplotlib (through fontconfig) and ipykernel read from /etc, found with strace
+ETC_ENTRIES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "nsswitch.conf",
+    "localtime",
+    "hosts",
+    "mime.types",
+    "fonts",
+)
+SANDBOX_UID = 1000
+SANDBOX_GID = 1000
 SANDBOX_HOME = "/home/student"
+SANDBOX_WORK_DIR = f"{SANDBOX_HOME}/work"
+PASSWD = (
+    f"student:x:{SANDBOX_UID}:{SANDBOX_GID}:Student:{SANDBOX_HOME}:/bin/sh\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+)
+GROUP = f"student:x:{SANDBOX_GID}:\nnogroup:x:65534:\n"
 DATA_MOUNT = "data"
 TOOLS_MOUNT = "tools"
+# Each is a tmpfs of max_disk_mb: its pages are memory that no resident size shows (see memory_limit_mb)
+TMPFS_MOUNTS = ("/tmp", "/home", "/dev/shm")
+# The memory cgroup also charges what the watchdog's proportional set size never shows: page tables, socket
+# buffers, the kernel's records of open files. Page cache is charged too, but reclaimed before any OOM kill.
+KERNEL_MEMORY_HEADROOM_MB = 256
 # torch and its libraries map about 3.5 GB of address space on import without touching it, so an address-space
 # limit equal to memory_mb would stop ordinary notebooks: RLIMIT_AS is only a backstop above the watchdog,
 # which enforces memory_mb on resident memory.
@@ -47,7 +77,7 @@ class SandboxSpec:
     memory_mb: int = 4096
     max_processes: int = 64
     max_file_mb: int = 1024
-    max_disk_mb: int = 2048  # all a run writes: its work folder (watchdog), and /tmp and $HOME (each a tmpfs)
+    max_disk_mb: int = 2048  # the work and runtime folders together (watchdog), and each of TMPFS_MOUNTS
     gpu: bool = False
     threads: int | None = None
     runtime_dir: Path | None = None
@@ -113,21 +143,22 @@ def _data_binds(data_dir: Path, mount: str) -> list[str]:
     return argv + ["--remount-ro", mount]
 
 
-def bwrap_argv(spec: SandboxSpec, command: list[str]) -> list[str]:
-    """The ``bwrap`` command line that runs ``command`` in the sandbox with ``work_dir`` as its cwd."""
-    work = _real(spec.work_dir)
-    if spec.data_dir is not None:
-        data = _real(spec.data_dir)
-        if _is_within(data, work) or _is_within(work, data):
-            raise ValueError(f"the course data {data} and the work dir {work} must not contain each other")
-    argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
-    for key, value in sandbox_env(spec).items():
-        argv += ["--setenv", key, value]
-    argv += ["--proc", "/proc", "--dev", "/dev"]
-    # tmpfs pages are memory no process's resident size shows, so the watchdog cannot see them: cap them here
-    for folder in ("/tmp", "/home"):
-        argv += ["--size", str(spec.max_disk_mb * MIB), "--tmpfs", folder]
-    argv += ["--dir", SANDBOX_HOME]
+def _etc_binds(etc: str = "/etc") -> list[str]:
+    """The few /etc entries the libraries read, each only if anyone may read it: host root is the sandbox's
+    user, so a root-only file bound here would be readable inside."""
+    argv: list[str] = []
+    for name in ETC_ENTRIES:
+        path = os.path.join(etc, name)
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.exists(path) and os.stat(path).st_mode & stat.S_IROTH:
+            argv += ["--ro-bind", path, path]
+    return argv
+
+
+def _system_binds(spec: SandboxSpec) -> list[str]:
+    """The read-only system folders, this Python's prefixes and, for a GPU run, the driver's libraries."""
+    argv: list[str] = []
     bound: list[str] = []
     for folder in SYSTEM_DIRS:
         if os.path.islink(folder):
@@ -135,27 +166,109 @@ def bwrap_argv(spec: SandboxSpec, command: list[str]) -> list[str]:
         elif os.path.isdir(folder):
             argv += ["--ro-bind", folder, folder]
             bound.append(folder)
-    for prefix in (_real(sys.base_prefix), _real(sys.prefix)):
-        if not any(_is_within(prefix, folder) for folder in bound):
-            argv += ["--ro-bind", prefix, prefix]
-            bound.append(prefix)
+    extra = [_real(sys.base_prefix), _real(sys.prefix)]
     if spec.gpu:
         argv += ["--ro-bind", "/sys", "/sys"]
+        extra += _gpu_library_dirs()
+    for folder in extra:
+        if not any(_is_within(folder, b) for b in bound):
+            argv += ["--ro-bind", folder, folder]
+            bound.append(folder)
+    return argv
+
+
+def tmpfs_mb(spec: SandboxSpec) -> int:
+    """What the tmpfs mounts may hold together, all of it memory."""
+    return len(TMPFS_MOUNTS) * spec.max_disk_mb
+
+
+def memory_limit_mb(spec: SandboxSpec) -> int:
+    """The memory cgroup's limit: a notebook within both its memory allowance and its tmpfs allowance must not
+    be killed by it, so it is ``memory_mb`` plus every tmpfs full plus the kernel's own headroom. The watchdog
+    keeps the tighter watch on ``memory_mb`` alone; the cgroup is what stops what the watchdog cannot see."""
+    return spec.memory_mb + tmpfs_mb(spec) + KERNEL_MEMORY_HEADROOM_MB
+
+
+def bwrap_options(spec: SandboxSpec, passwd_fd: int, group_fd: int) -> list[str]:
+    """The options of ``bwrap`` that run a command in the sandbox with ``SANDBOX_WORK_DIR`` as its cwd.
+
+    ``passwd_fd`` and ``group_fd`` hold the sandbox's own /etc/passwd and /etc/group, read by bwrap.
+    """
+    work = _real(spec.work_dir)
+    if spec.data_dir is not None:
+        data = _real(spec.data_dir)
+        if _is_within(data, work) or _is_within(work, data):
+            raise ValueError(f"the course data {data} and the work dir {work} must not contain each other")
+    argv = ["--unshare-all", "--unshare-user", "--disable-userns"]
+    argv += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID)]
+    argv += ["--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
+    for key, value in sandbox_env(spec).items():
+        argv += ["--setenv", key, value]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    if spec.gpu:
         for device in sorted(glob.glob("/dev/nvidia*")):
             argv += ["--dev-bind", device, device]
-        for folder in _gpu_library_dirs():
-            if not any(_is_within(folder, b) for b in bound):
-                argv += ["--ro-bind", folder, folder]
-                bound.append(folder)
-    if spec.runtime_dir is not None:
+    for folder in TMPFS_MOUNTS:  # tmpfs pages are memory: the sizes cap them, the memory cgroup counts them
+        argv += ["--size", str(spec.max_disk_mb * MIB), "--tmpfs", folder]
+    argv += ["--remount-ro", "/dev", "--dir", SANDBOX_HOME]
+    argv += _system_binds(spec) + _etc_binds()
+    argv += ["--ro-bind-data", str(passwd_fd), "/etc/passwd", "--ro-bind-data", str(group_fd), "/etc/group"]
+    if spec.runtime_dir is not None:  # the kernel's sockets must have the same path inside as outside
         runtime = _real(spec.runtime_dir)
         argv += ["--bind", runtime, runtime]
-    argv += ["--bind", work, work]
+    argv += ["--bind", work, SANDBOX_WORK_DIR]
     if spec.data_dir is not None:
-        argv += _data_binds(spec.data_dir, os.path.join(work, DATA_MOUNT))
-    argv += ["--ro-bind", _real(spec.tools_dir), os.path.join(work, TOOLS_MOUNT)]
-    argv += ["--chdir", work]
-    return argv + list(command)
+        argv += _data_binds(spec.data_dir, f"{SANDBOX_WORK_DIR}/{DATA_MOUNT}")
+    argv += ["--ro-bind", _real(spec.tools_dir), f"{SANDBOX_WORK_DIR}/{TOOLS_MOUNT}"]
+    return argv + ["--chdir", SANDBOX_WORK_DIR, "--remount-ro", "/"]
+
+
+@dataclass
+class SandboxLaunch:
+    """A prepared ``bwrap`` start: exec ``argv`` with ``pass_fds`` inherited, then :meth:`close`.
+
+    The options travel through a memfd (``--args``), so that ``/proc/1/cmdline`` inside, bwrap's own command
+    line, shows no host path; bwrap closes the memfds once read, and keeps the caller's ``pass_fds`` open.
+    Spawn it with ``env``, not the grader's environment.
+    """
+
+    argv: list[str]
+    pass_fds: tuple[int, ...]
+    options: list[str]  # what the --args memfd holds, for tests and logs
+    # bwrap's own environment, which its init shows inside in /proc/1/environ: so not the grader's PATH; the
+    # command gets sandbox_env() through --setenv
+    env: dict[str, str] = field(default_factory=lambda: {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    own_fds: tuple[int, ...] = field(default=(), repr=False)
+
+    def close(self) -> None:
+        """Close the parent's copies of the memfds; the spawned bwrap has its own."""
+        for fd in self.own_fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.own_fds = ()
+
+
+def _memfd(name: str, data: bytes) -> int:
+    fd = os.memfd_create(name)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def sandbox_launch(spec: SandboxSpec, command: list[str], pass_fds: Iterable[int] = ()) -> SandboxLaunch:
+    """Prepare running ``command`` in the sandbox; ``pass_fds`` are more fds the command must inherit."""
+    own: list[int] = []
+    try:
+        own.append(_memfd("passwd", PASSWD.encode()))
+        own.append(_memfd("group", GROUP.encode()))
+        options = bwrap_options(spec, own[0], own[1])
+        own.append(_memfd("bwrap-args", b"".join(option.encode() + b"\0" for option in options)))
+    except BaseException:
+        for fd in own:
+            os.close(fd)
+        raise
+    argv = [shutil.which("bwrap") or "bwrap", "--args", str(own[-1]), "--", *command]
+    return SandboxLaunch(argv, (*own, *pass_fds), options, own_fds=tuple(own))
 
 
 def resource_limits(spec: SandboxSpec) -> dict[int, int]:
@@ -187,18 +300,31 @@ def limits_preexec(spec: SandboxSpec) -> Callable[[], None]:
 
 @functools.cache
 def sandbox_unavailable_reason() -> str | None:
-    """Why the sandbox cannot run here, or None when a trivial command runs in it."""
+    """Why the sandbox cannot run here, or None when a command runs in it as the unprivileged student."""
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed: install it (apt-get install bubblewrap)"
     with tempfile.TemporaryDirectory(prefix="grader-probe-") as tmp:
         (Path(tmp) / "work").mkdir()
         spec = SandboxSpec(work_dir=Path(tmp) / "work", data_dir=None, tools_dir=Path(tmp))
+        launch = sandbox_launch(spec, [sys.executable, "-c", "import os; print(os.getuid(), os.getgid())"])
         try:
-            done = subprocess.run(bwrap_argv(spec, ["true"]), capture_output=True, text=True, timeout=30)
+            done = subprocess.run(
+                launch.argv,
+                pass_fds=launch.pass_fds,
+                env=launch.env,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
         except (OSError, subprocess.SubprocessError) as exc:
             return f"bwrap could not be started: {exc}"
+        finally:
+            launch.close()
     if done.returncode != 0:
-        return f"bwrap fails on this machine (exit code {done.returncode}): {done.stderr.strip()[:300]}"
+        detail = done.stderr.strip()[:300]
+        return f"bwrap fails here (exit code {done.returncode}; it needs a user namespace): {detail}"
+    if done.stdout.split() != [str(SANDBOX_UID), str(SANDBOX_GID)]:
+        return f"the sandbox does not run as uid {SANDBOX_UID}: inside, the ids were {done.stdout[:100]!r}"
     return None
 
 

@@ -2,7 +2,9 @@
 
 We run as root, for whom Linux ignores RLIMIT_NPROC, and CUDA needs more address space than any sensible
 RLIMIT_AS: so a thread watches the tree and kills all of it when it grows past the limits, saying why.
-RLIMIT_FSIZE caps one file, not how many: the watchdog also sums what the run wrote to its work folder.
+RLIMIT_FSIZE caps one file, not how many: the watchdog also sums what the run wrote to its host folders (the
+work folder and the kernel's runtime folder). Where the kernel has cgroups, it counts tasks from the pids
+cgroup and reports the memory cgroup's OOM kills, which also stop what fills the sandbox's tmpfs mounts.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-from grader.execute.pidcap import PidCap
+from grader.execute.cgroups import KernelCaps
 
 MIB = 1024 * 1024
 
@@ -34,8 +37,8 @@ class Watchdog:
     ``helpers`` is how many of the tree's topmost processes belong to the launcher rather than the student
     (bwrap's monitor and the pid namespace's init), so that ``max_processes`` counts the student's alone.
     Resident memory is summed per process, then confirmed as proportional set size before killing, so that
-    forked data-loader workers sharing their parent's pages are not counted twice. ``disk_dir`` is the run's
-    writable folder: what it holds beyond its size at the start counts against ``max_disk_mb``.
+    forked data-loader workers sharing their parent's pages are not counted twice. ``disk_dirs`` are the
+    run's writable host folders: what they hold beyond their size at the start counts against ``max_disk_mb``.
     """
 
     def __init__(
@@ -46,14 +49,14 @@ class Watchdog:
         max_processes: int,
         helpers: int = 0,
         interval_s: float = 0.5,
-        pid_cap: PidCap | None = None,
-        disk_dir: Path | None = None,
+        caps: KernelCaps | None = None,
+        disk_dirs: Sequence[Path] = (),
         max_disk_mb: int | None = None,
     ) -> None:
-        self.pid_cap = pid_cap
-        self.disk_dir = disk_dir
+        self.caps = caps
+        self.disk_dirs = tuple(disk_dirs)
         self.max_disk_mb = max_disk_mb
-        self._disk_baseline = disk_usage(disk_dir) if disk_dir is not None else 0
+        self._disk_baseline = self._disk_used()
         self.peak_disk_mb = 0.0
         self.memory_mb = memory_mb
         self.max_processes = max_processes
@@ -78,6 +81,8 @@ class Watchdog:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+        if self.breach is None:  # an OOM kill may have ended the tree between two polls
+            self.breach = self._oom_check()
 
     def _tree(self) -> list[psutil.Process]:
         if self._root is None:
@@ -95,7 +100,8 @@ class Watchdog:
             breach = self._cgroup_check()
             if breach is None:
                 tree = self._tree()
-                if not tree:
+                if not tree:  # an OOM kill may have ended the tree since the first look
+                    self.breach = self._oom_check()
                     return
                 breach = self._check(tree)
             if breach is None:
@@ -106,10 +112,22 @@ class Watchdog:
                 return
 
     def _cgroup_check(self) -> Breach | None:
-        """Count from the pids cgroup first: one read, where walking a fork bomb's tree takes seconds."""
-        if self.pid_cap is None:
+        """Look at the cgroups first: tasks are counted from the pids cgroup in one read, where walking a fork
+        bomb's tree takes seconds."""
+        breach = self._oom_check()
+        if breach is not None or self.caps is None or self.caps.pids is None:
+            return breach
+        return self._count_check(len(self.caps.pids.processes()) - self.helpers)
+
+    def _oom_check(self) -> Breach | None:
+        memory = None if self.caps is None else self.caps.memory
+        if memory is None or memory.oom_kills() == 0:
             return None
-        return self._count_check(len(self.pid_cap.processes()) - self.helpers)
+        return Breach(
+            "out-of-memory",
+            f"out of memory: the kernel's memory cgroup reached its {memory.limit_mb} MB limit "
+            f"({self.memory_mb} MB of memory plus what the tmpfs folders may hold), and Linux killed it",
+        )
 
     def _count_check(self, count: int) -> Breach | None:
         self.peak_processes = max(self.peak_processes, count)
@@ -131,10 +149,13 @@ class Watchdog:
             return Breach("out-of-memory", f"out of memory: {pss / MIB:.0f} MB > {self.memory_mb} MB")
         return None
 
+    def _disk_used(self) -> int:
+        return sum(disk_usage(folder) for folder in self.disk_dirs)
+
     def _disk_check(self) -> Breach | None:
-        if self.disk_dir is None or self.max_disk_mb is None:
+        if not self.disk_dirs or self.max_disk_mb is None:
             return None
-        written_mb = (disk_usage(self.disk_dir) - self._disk_baseline) / MIB
+        written_mb = (self._disk_used() - self._disk_baseline) / MIB
         self.peak_disk_mb = max(self.peak_disk_mb, written_mb)
         if written_mb > self.max_disk_mb:
             return Breach(
@@ -145,8 +166,8 @@ class Watchdog:
     def kill_tree(self) -> None:
         """SIGKILL every process of the tree (the whole cgroup, when there is one), including any seen earlier
         that a double fork detached."""
-        if self.pid_cap is not None:
-            self.pid_cap.kill()
+        if self.caps is not None:
+            self.caps.kill()
         for process in [*self._tree(), *self._seen.values()]:
             with contextlib.suppress(psutil.Error):
                 process.kill()  # psutil checks the process is still the one it saw (no pid reuse)

@@ -75,7 +75,7 @@ def test_a_tree_within_its_limits_is_left_alone() -> None:
 
 def test_writing_past_the_disk_limit_stops_the_tree(tmp_path: Path) -> None:
     watchdog, process, _ = watch(
-        writer(tmp_path, 40), memory_mb=10_000, max_processes=5, disk_dir=tmp_path, max_disk_mb=8
+        writer(tmp_path, 40), memory_mb=10_000, max_processes=5, disk_dirs=[tmp_path], max_disk_mb=8
     )
     assert watchdog.breach is not None and watchdog.breach.kind == "disk-quota"
     assert watchdog.breach.message.startswith("too much written to disk: ")
@@ -88,8 +88,20 @@ def test_only_what_the_run_writes_counts_against_the_disk_limit(tmp_path: Path) 
     (tmp_path / "checkpoint.pt").write_bytes(b"x" * 20 * MIB)
     process = subprocess.Popen([sys.executable, "-c", writer(tmp_path, 3, then_sleep_s=2)])
     watchdog = Watchdog(
-        process.pid, memory_mb=1000, max_processes=5, interval_s=0.05, disk_dir=tmp_path, max_disk_mb=8
+        process.pid, memory_mb=1000, max_processes=5, interval_s=0.05, disk_dirs=[tmp_path], max_disk_mb=8
     ).start()
     assert process.wait(timeout=20) == 0
     watchdog.stop()
     assert watchdog.breach is None and 2 < watchdog.peak_disk_mb < 8
+
+
+def test_what_lands_in_any_watched_folder_counts(tmp_path: Path) -> None:
+    """The kernel's runtime folder is on host disk too: 6 MB there and 6 MB in the work dir pass 8 MB."""
+    work, runtime = tmp_path / "work", tmp_path / "runtime"
+    work.mkdir(), runtime.mkdir()
+    code = writer(work, 6, then_sleep_s=0) + writer(runtime, 6)
+    watchdog, process, _ = watch(
+        code, memory_mb=10_000, max_processes=5, disk_dirs=[work, runtime], max_disk_mb=8
+    )
+    assert watchdog.breach is not None and watchdog.breach.kind == "disk-quota"
+    assert process.returncode == -9
