@@ -7,14 +7,27 @@ visible to one check alone: they are contradictions between evidence, flagged he
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
 
+from grader.execute.fresh_model import NORMALIZED, TO_TENSOR
 from grader.grading.evidence import Evidence, NotebookEvidence
 from grader.result import CheckOutcome, Finding
 
-DEFAULT_PREPROCESSING = "ToTensor+Normalize(CIFAR-10 mean/std)"
+GUESSED_PREPROCESSING = frozenset({NORMALIZED, TO_TENSOR})
+CHANCE = 0.1
+LEARNS_Z = 3.0  # one-sided test against guessing: accuracy must exceed chance by this many standard errors
+
+
+def chance_bar(images: int) -> float:
+    """The accuracy a model must exceed on IMAGES balanced images to be above guessing."""
+    return CHANCE + LEARNS_Z * math.sqrt(CHANCE * (1 - CHANCE) / images)
+
+
+def above_chance(accuracy: float, images: int) -> bool:
+    return images > 0 and accuracy >= chance_bar(images)
 
 
 def measured_val_accuracy(ev: Evidence, nb: NotebookEvidence) -> float | None:
@@ -48,7 +61,9 @@ def claim_findings(ev: Evidence) -> list[Finding]:
         best = stored.claimed_best_val_accuracy if stored.claimed_best_val_accuracy is not None else last
         if min(abs(measured - last), abs(measured - best)) <= tolerance:
             continue
-        guessed = nb.evaluation is not None and nb.evaluation.preprocessing == DEFAULT_PREPROCESSING
+        # the grader guessed the preprocessing: a model it finds above chance may just see other inputs
+        guessed = nb.evaluation is not None and nb.evaluation.preprocessing in GUESSED_PREPROCESSING
+        guessed = guessed and above_chance(measured, len(nb.evaluation.val))
         detail = (
             f"{nb.spec.filename} printed a best validation accuracy of {best:.2%} (last {last:.2%}) "
             f"during the grader's run, but the grader measured {measured:.2%} on the same trained model "

@@ -242,6 +242,8 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
                 sandboxed=options.sandbox,
                 timeout_s=limits.cell_timeout_s,
             )
+            if evidence.labels.val is not None:
+                nb.evaluation.prefer_best(evidence.labels.val)
         if rubric.predictions is not None and rubric.predictions.produced_by == key:
             nb.produced_predictions = _produced_predictions(work, artifacts, rubric, nb)
 

@@ -97,7 +97,10 @@ def arena_secrets(arena: Arena, repository: Path) -> dict[str, tuple[bytes, ...]
         ),
         "shadow": (shadow,) if shadow else (),
         "environ": (WORKER_ENVIRON,),
-        "host-paths": (str(arena.course).encode(), str(repository).encode()),
+        # the venv may lie in the repository and is bound at its own path, so its path is no secret
+        "host-paths": tuple(
+            str(path).encode() for path in (arena.course, repository / "tools", repository / "grader")
+        ),
     }
 
 

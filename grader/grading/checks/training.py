@@ -6,13 +6,10 @@ from __future__ import annotations
 import math
 
 from grader.grading.checks.common import failed, measured_predictions, passed, probe_section, run_unusable
-from grader.grading.consistency import measured_test_accuracy
+from grader.grading.consistency import chance_bar, measured_test_accuracy
 from grader.grading.evidence import Evidence, NotebookEvidence
 from grader.result import CheckOutcome
 from grader.rubric.model import Item
-
-# One-sided test against guessing: accuracy must exceed chance by this many standard errors.
-LEARNS_Z = 3.0
 
 
 def runs(ev: Evidence, item: Item) -> CheckOutcome:
@@ -117,8 +114,7 @@ def learns(ev: Evidence, item: Item) -> CheckOutcome:
     accuracy = float((predicted[: len(truth)] == truth).mean())
     if (lookup := memorised(ev, nb, accuracy)) is not None:
         return lookup
-    chance = 1.0 / 10
-    needed = chance + LEARNS_Z * math.sqrt(chance * (1 - chance) / len(truth))
+    needed = chance_bar(len(truth))
     evidence = {"value": accuracy, "needed": round(needed, 4), "images": len(truth)}
     if accuracy < needed:
         return failed(

@@ -261,3 +261,28 @@ def test_a_printed_accuracy_the_measurement_confirms_is_no_finding() -> None:
     nb.run_stored = StoredOutputs(executed=True, val_accuracies=[0.5, 0.98], claimed_best_val_accuracy=0.98)
     nb.evaluation.preprocessing = "transform_val"
     assert claim_findings(ev) == []
+
+
+@pytest.mark.parametrize(("measured_right", "severity"), [(30, "error"), (150, "warning")])
+def test_with_a_guessed_preprocessing_only_a_model_at_chance_contradicts_for_sure(
+    measured_right: int, severity: str
+) -> None:
+    """10% measured is chance under any preprocessing; 50% may be the grader's guess of it being wrong."""
+    val = np.arange(300) % 10
+    predicted = np.where(np.arange(300) < measured_right, val, (val + 1) % 10)
+    ev = _with_integrity(evidence(GOOD_PROBE, mode="quick", val_predictions=predicted))
+    nb = ev.notebooks["lab"]
+    nb.run_stored = StoredOutputs(executed=True, val_accuracies=[0.99], claimed_best_val_accuracy=0.99)
+    nb.evaluation.preprocessing = "ToTensor"
+    (finding,) = claim_findings(ev)
+    assert finding.severity == severity
+
+
+def test_of_the_guessed_preprocessings_the_model_keeps_the_one_it_does_best_with() -> None:
+    val = np.arange(100) % 10
+    evaluation = ModelEvaluation(True, "m", preprocessing="ToTensor+Normalize", val=np.zeros(100, dtype=int))
+    evaluation.alternatives = {"ToTensor": {"val": val.copy(), "test": val[:10]}}
+    evaluation.prefer_best(val)
+    assert (
+        evaluation.preprocessing == "ToTensor" and evaluation.test is not None and not evaluation.alternatives
+    )
