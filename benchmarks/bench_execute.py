@@ -27,7 +27,7 @@ from nbclient import NotebookClient
 import tools
 from grader.coursedata import build_course_data
 from grader.execute import SandboxSpec, run_notebook, sandbox_available
-from grader.execute.evaluation import evaluate_model
+from grader.execute.evaluation import FreshProcess
 
 TRAINING = """
 import resource
@@ -118,24 +118,19 @@ def run_bare(work: Path, nb: nbformat.NotebookNode) -> Timing:
 
 def run_graded(work: Path, course: Path, nb: nbformat.NotebookNode, threads: int) -> Timing:
     """run_notebook with sandbox, guard and probes, then the fresh process that measures the trained model
-    (predictions on the val and test images), as the pipeline grades a notebook."""
+    (predictions on the val and test images), started beside the run as the pipeline starts it."""
     path = work / "bench.ipynb"
     nbformat.write(nb, path)
     spec = SandboxSpec(work_dir=work, data_dir=course, tools_dir=Path(tools.__file__).parent, threads=threads)
     started = time.perf_counter()
+    fresh = FreshProcess(
+        work.with_name(work.name + ".eval"), course, spec, sandboxed=True, timeout_s=300, wait_limit_s=900
+    )
     report = run_notebook(path, spec, cell_timeout_s=300, notebook_timeout_s=600)
     if report.status != "ok" or report.probe is None or report.probe["errors"]:
+        fresh.cancel()
         raise SystemExit(f"the graded run failed: {report.status}: {report.message} {report.probe_error}")
-    evaluation = evaluate_model(
-        nb,
-        report,
-        submission_dir=work,
-        data_dir=course,
-        eval_dir=work.with_name(work.name + ".eval"),
-        spec=spec,
-        sandboxed=True,
-        timeout_s=300,
-    )
+    evaluation = fresh.evaluate(nb, report, work)
     total = time.perf_counter() - started
     if not evaluation.ok or evaluation.val is None:
         raise SystemExit(f"the fresh process failed: {evaluation.message} {evaluation.prediction_errors}")

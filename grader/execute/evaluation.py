@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import typing as t
 from pathlib import Path
@@ -91,6 +92,19 @@ class ModelEvaluation:
         }
 
 
+# The fresh process loads its libraries while the notebook runs, then reads its program from stdin.
+BOOT = """
+import sys
+import numpy, torch
+try:
+    import PIL.Image, torchvision.transforms
+except ImportError:
+    pass
+exec(compile(sys.stdin.read(), "<fresh model>", "exec"))
+"""
+WAIT_MARGIN_S = 600.0  # beyond the notebook's own limit, for the probes and the kernel's shutdown
+
+
 def evaluate_model(
     nb: t.Any,
     report: ExecutionReport,
@@ -102,60 +116,163 @@ def evaluate_model(
     sandboxed: bool,
     timeout_s: float,
 ) -> ModelEvaluation:
-    """Rebuild and predict in a fresh process; never raises for the student's doing."""
-    start = time.monotonic()
-    export = (report.probe or {}).get("export")
-    if not isinstance(export, dict) or report.state_dict is None:
-        why = ((report.probe or {}).get("errors") or {}).get(
-            "export"
-        ) or "no nn.Module was found after the run"
-        return ModelEvaluation(False, f"no trained model to measure: {why}")
+    """Start a fresh process and measure the exported model in it; never raises for the student's doing."""
     if data_dir is None:
         return ModelEvaluation(False, "no course data to measure the model on")
-    try:
-        work = _prepare(eval_dir, nb, report, export, submission_dir, data_dir, spec, sandboxed)
-        evaluation = _run(work, eval_dir, spec, sandboxed, timeout_s)
-    except OSError as exc:
-        evaluation = ModelEvaluation(False, f"the grader could not run the fresh process: {exc}")
-    evaluation.duration_s = round(time.monotonic() - start, 3)
-    return evaluation
+    fresh = FreshProcess(
+        eval_dir, data_dir, spec, sandboxed=sandboxed, timeout_s=timeout_s, wait_limit_s=WAIT_MARGIN_S
+    )
+    return fresh.evaluate(nb, report, submission_dir)
 
 
-def _prepare(
-    eval_dir: Path,
-    nb: t.Any,
-    report: ExecutionReport,
-    export: dict[str, t.Any],
-    submission_dir: Path,
-    data_dir: Path,
-    spec: SandboxSpec,
-    sandboxed: bool,
-) -> Path:
+class FreshProcess:
+    """The fresh process, started before the notebook runs so that its interpreter and torch are loaded by
+    the time the trained weights exist. It waits for its program on stdin; :meth:`cancel` sends none."""
+
+    def __init__(
+        self,
+        eval_dir: Path,
+        data_dir: Path,
+        spec: SandboxSpec,
+        *,
+        sandboxed: bool,
+        timeout_s: float,
+        wait_limit_s: float,
+    ) -> None:
+        self.sandboxed, self.timeout_s, self.wait_limit_s = sandboxed, timeout_s, wait_limit_s
+        self.nonce = new_nonce()
+        self.work, self.images = _prepare_folders(eval_dir, data_dir, sandboxed)
+        self.eval_dir = eval_dir
+        self.spec = dataclasses.replace(
+            spec, work_dir=self.work, data_dir=eval_dir / DATA_MOUNT if sandboxed else None, runtime_dir=None
+        )
+        self._program = b""
+        self._ready = threading.Event()
+        self._outcome: ModelEvaluation | tuple[bytes, int | None, str] | None = None
+        self._thread = threading.Thread(target=self._run, name="grader-fresh-process", daemon=True)
+        self._thread.start()
+
+    def evaluate(self, nb: t.Any, report: ExecutionReport, submission_dir: Path) -> ModelEvaluation:
+        export = (report.probe or {}).get("export")
+        if not isinstance(export, dict) or report.state_dict is None:
+            self.cancel()
+            errors = (report.probe or {}).get("errors") or {}
+            why = errors.get("export") or "no nn.Module was found after the run"
+            return ModelEvaluation(False, f"no trained model to measure: {why}")
+        try:
+            _write_request(self.work, self.images, nb, report, export, submission_dir, self.spec.gpu)
+            self._program = fresh_model_source(self.nonce).encode()
+        except OSError as exc:
+            self.cancel()
+            return ModelEvaluation(False, f"the grader could not prepare the fresh process: {exc}")
+        evaluated = time.monotonic()
+        self._ready.set()
+        self._thread.join()
+        evaluation = self._evaluation()
+        evaluation.duration_s = round(time.monotonic() - evaluated, 3)
+        return evaluation
+
+    def cancel(self) -> None:
+        self._program = b""
+        self._ready.set()
+        self._thread.join()
+
+    def _input(self) -> bytes:
+        self._ready.wait()
+        return self._program
+
+    def _run(self) -> None:
+        command = [sys.executable, "-I", "-c", BOOT]
+        try:
+            if self.sandboxed:
+                self._outcome = self._run_sandboxed(command)
+            else:
+                self._outcome = self._run_bare(command)
+        except OSError as exc:
+            self._outcome = ModelEvaluation(False, f"the grader could not run the fresh process: {exc}")
+
+    def _run_sandboxed(self, command: list[str]) -> ModelEvaluation | tuple[bytes, int | None, str]:
+        result = run_sandboxed(
+            self.spec,
+            command,
+            timeout_s=self.timeout_s,
+            stdin=self._input,
+            max_stdout_bytes=MAX_OUTPUT_BYTES,
+            wait_limit_s=self.wait_limit_s,
+        )
+        if result.breach is not None:
+            return ModelEvaluation(False, f"the fresh process was stopped: {result.breach.message}")
+        if result.timed_out:
+            return ModelEvaluation(False, f"the fresh process did not finish within {self.timeout_s:g} s")
+        return result.stdout, result.returncode, result.stderr_tail
+
+    def _run_bare(self, command: list[str]) -> ModelEvaluation | tuple[bytes, int | None, str]:
+        (self.eval_dir / "home").mkdir(exist_ok=True)
+        env = sandbox_env(self.spec, home=str(self.eval_dir / "home"))
+        pipe = subprocess.PIPE
+        process = subprocess.Popen(command, stdin=pipe, stdout=pipe, stderr=pipe, cwd=self.work, env=env)
+        try:
+            out, err = process.communicate(self._input(), timeout=self.timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return ModelEvaluation(False, f"the fresh process did not finish within {self.timeout_s:g} s")
+        return out[:MAX_OUTPUT_BYTES], process.returncode, err.decode("utf-8", errors="replace")
+
+    def _evaluation(self) -> ModelEvaluation:
+        if isinstance(self._outcome, ModelEvaluation):
+            return self._outcome
+        if self._outcome is None:
+            return ModelEvaluation(False, "the fresh process gave no outcome")
+        output, code, stderr = self._outcome
+        messages = parse_messages(output, self.nonce)
+        if messages.repeated:
+            return ModelEvaluation(False, "the fresh process's result was sent more than once: tampering")
+        raw = messages.payloads.get(RESULT_KIND)
+        if raw is None:
+            return ModelEvaluation(
+                False, f"the fresh process ended (exit code {code}) without a result: {_last_line(stderr)}"
+            )
+        return _parse(raw)
+
+
+def _prepare_folders(eval_dir: Path, data_dir: Path, sandboxed: bool) -> tuple[Path, dict[str, str]]:
+    """A fresh work folder, and the images (the images alone: not even the validation labels)."""
     if eval_dir.exists():
         shutil.rmtree(eval_dir)
     work = eval_dir / "work"
     work.mkdir(parents=True)
-    _copy_modules(submission_dir, work)
-    shutil.copyfile(report.state_dict, work / WEIGHTS_FILE)
     images = {"val": layout.VAL_IMAGES, "test": layout.TEST_IMAGES}
     present = {split: name for split, name in images.items() if (data_dir / name).is_file()}
-    if sandboxed:  # the images alone: not even the validation labels the student has
-        (eval_dir / DATA_MOUNT).mkdir()
-        for name in present.values():
-            (eval_dir / DATA_MOUNT / name).symlink_to((data_dir / name).resolve())
-        paths = {split: f"{DATA_MOUNT}/{name}" for split, name in present.items()}
-    else:
-        paths = {split: str((data_dir / name).resolve()) for split, name in present.items()}
+    if not sandboxed:
+        return work, {split: str((data_dir / name).resolve()) for split, name in present.items()}
+    (eval_dir / DATA_MOUNT).mkdir()
+    for name in present.values():
+        (eval_dir / DATA_MOUNT / name).symlink_to((data_dir / name).resolve())
+    return work, {split: f"{DATA_MOUNT}/{name}" for split, name in present.items()}
+
+
+def _write_request(
+    work: Path,
+    images: dict[str, str],
+    nb: t.Any,
+    report: ExecutionReport,
+    export: dict[str, t.Any],
+    submission_dir: Path,
+    gpu: bool,
+) -> None:
+    _copy_modules(submission_dir, work)
+    assert report.state_dict is not None
+    shutil.copyfile(report.state_dict, work / WEIGHTS_FILE)
     request = {
         "class_name": export.get("class_name"),
         "definitions": [dataclasses.asdict(d) for d in definitions(nb)],
         "candidates": constructor_candidates(nb, export.get("variable"), str(export.get("class_name"))),
         "transforms": list(VAL_TRANSFORMS),
-        "images": paths,
-        "device": "cuda" if spec.gpu else "cpu",
+        "images": images,
+        "device": "cuda" if gpu else "cpu",
     }
     (work / REQUEST_FILE).write_text(json.dumps(request), encoding="utf-8")
-    return work
 
 
 def _copy_modules(submission_dir: Path, work: Path) -> None:
@@ -168,47 +285,6 @@ def _copy_modules(submission_dir: Path, work: Path) -> None:
         budget -= path.stat().st_size
         (work / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, work / relative)
-
-
-def _run(work: Path, eval_dir: Path, spec: SandboxSpec, sandboxed: bool, timeout_s: float) -> ModelEvaluation:
-    nonce = new_nonce()
-    command = [sys.executable, "-I", "-"]
-    source = fresh_model_source(nonce).encode()
-    fresh = dataclasses.replace(
-        spec, work_dir=work, data_dir=eval_dir / DATA_MOUNT if sandboxed else None, runtime_dir=None
-    )
-    if sandboxed:
-        result = run_sandboxed(
-            fresh, command, timeout_s=timeout_s, stdin=source, max_stdout_bytes=MAX_OUTPUT_BYTES
-        )
-        output, code, stderr = result.stdout, result.returncode, result.stderr_tail
-        if result.breach is not None:
-            return ModelEvaluation(False, f"the fresh process was stopped: {result.breach.message}")
-        if result.timed_out:
-            return ModelEvaluation(False, f"the fresh process did not finish within {timeout_s:g} s")
-    else:
-        (eval_dir / "home").mkdir(exist_ok=True)
-        env = sandbox_env(fresh, home=str(eval_dir / "home"))
-        try:
-            done = subprocess.run(
-                command, input=source, capture_output=True, cwd=work, env=env, timeout=timeout_s
-            )
-        except subprocess.TimeoutExpired:
-            return ModelEvaluation(False, f"the fresh process did not finish within {timeout_s:g} s")
-        output, code, stderr = (
-            done.stdout[:MAX_OUTPUT_BYTES],
-            done.returncode,
-            done.stderr.decode(errors="replace"),
-        )
-    messages = parse_messages(output, nonce)
-    if messages.repeated:
-        return ModelEvaluation(False, "the fresh process's result was sent more than once: tampering")
-    raw = messages.payloads.get(RESULT_KIND)
-    if raw is None:
-        return ModelEvaluation(
-            False, f"the fresh process ended (exit code {code}) without a result: {_last_line(stderr)}"
-        )
-    return _parse(raw)
 
 
 def _parse(raw: bytes) -> ModelEvaluation:

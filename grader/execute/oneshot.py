@@ -68,9 +68,11 @@ class _Reader:
         self._thread.join(DRAIN_TIMEOUT_S)
 
 
-def _feed(stream: t.IO[bytes], data: bytes) -> None:
+def _feed(stream: t.IO[bytes], data: bytes | t.Callable[[], bytes], fed: threading.Event) -> None:
     with contextlib.suppress(OSError), stream:  # the command may exit without reading it all
-        stream.write(data)
+        payload = data() if callable(data) else data
+        fed.set()
+        stream.write(payload)
 
 
 def run_sandboxed(
@@ -79,13 +81,16 @@ def run_sandboxed(
     *,
     timeout_s: float,
     pass_fds: tuple[int, ...] = (),
-    stdin: bytes | None = None,
+    stdin: bytes | t.Callable[[], bytes] | None = None,
     max_stdout_bytes: int = MAX_STDOUT_BYTES,
+    wait_limit_s: float = 0.0,
 ) -> SandboxedResult:
     """Run ``command`` in the sandbox of ``spec`` with ``SANDBOX_WORK_DIR`` as its cwd, feeding it ``stdin``.
 
-    ``pass_fds`` are fds the command inherits at the same numbers. Past ``timeout_s``, or on a breach of the
-    spec's limits, the whole tree (the cgroups, where there are any) is killed.
+    ``stdin`` may be a callable that blocks until the input exists: the command starts (and loads what it
+    needs) meanwhile, and ``timeout_s`` counts from the moment the input is there, which may take up to
+    ``wait_limit_s``. ``pass_fds`` are fds the command inherits at the same numbers. Past the time limits, or
+    on a breach of the spec's limits, the whole tree (the cgroups, where there are any) is killed.
     """
     caps = KernelCaps.create(spec.max_processes, memory_limit_mb(spec))
     apply_limits = limits_preexec(spec)
@@ -125,9 +130,14 @@ def run_sandboxed(
         assert process.stdout is not None and process.stderr is not None
         out = _Reader(process.stdout, max_stdout_bytes)
         err = _Reader(process.stderr, STDERR_TAIL_BYTES, tail=True)
+        fed = threading.Event()
         if stdin is not None and process.stdin is not None:
-            threading.Thread(target=_feed, args=(process.stdin, stdin), daemon=True).start()
+            threading.Thread(target=_feed, args=(process.stdin, stdin, fed), daemon=True).start()
+        else:
+            fed.set()
         try:
+            if not fed.wait(wait_limit_s) and process.poll() is None:
+                raise subprocess.TimeoutExpired(command, wait_limit_s)
             process.wait(timeout=timeout_s)
             timed_out = False
         except subprocess.TimeoutExpired:

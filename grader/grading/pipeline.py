@@ -20,7 +20,7 @@ import numpy as np
 from grader import __version__
 from grader.errors import GraderError
 from grader.execute import SandboxSpec, run_notebook, sandbox_available
-from grader.execute.evaluation import evaluate_model
+from grader.execute.evaluation import WAIT_MARGIN_S, FreshProcess
 from grader.execute.readback import ReadbackError, read_run_file
 from grader.grading.checks import evaluate, uniform_outcomes
 from grader.grading.consistency import claim_findings, outcome_findings
@@ -220,30 +220,36 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
             gpu=gpu,
         )
         overrides = rubric.quick.overrides.get(key) if options.mode == "quick" else None
-        nb.run = run_notebook(
-            work / nb.path.name,
+        # started now, it has loaded its interpreter and torch by the time the trained weights exist
+        fresh = FreshProcess(
+            sub_out / RUNS_DIR / f"{key}.eval",
+            data_dir,
             spec,
-            cell_timeout_s=limits.cell_timeout_s,
-            notebook_timeout_s=limits.notebook_timeout_s,
-            artifacts_dir=artifacts,
-            overrides=overrides,
             sandboxed=options.sandbox,
+            timeout_s=limits.cell_timeout_s,
+            wait_limit_s=limits.notebook_timeout_s + WAIT_MARGIN_S,
         )
+        try:
+            nb.run = run_notebook(
+                work / nb.path.name,
+                spec,
+                cell_timeout_s=limits.cell_timeout_s,
+                notebook_timeout_s=limits.notebook_timeout_s,
+                artifacts_dir=artifacts,
+                overrides=overrides,
+                sandboxed=options.sandbox,
+            )
+        except BaseException:
+            fresh.cancel()
+            raise
         if nb.run.executed_notebook is not None:
             nb.run_stored = parse_stored_outputs(nbformat.read(nb.run.executed_notebook, as_version=4))
         if nb.run.state_dict is not None:
-            nb.evaluation = evaluate_model(
-                nb.loaded.nb,
-                nb.run,
-                submission_dir=nb.path.parent,
-                data_dir=data_dir,
-                eval_dir=sub_out / RUNS_DIR / f"{key}.eval",
-                spec=spec,
-                sandboxed=options.sandbox,
-                timeout_s=limits.cell_timeout_s,
-            )
+            nb.evaluation = fresh.evaluate(nb.loaded.nb, nb.run, nb.path.parent)
             if evidence.labels.val is not None:
                 nb.evaluation.prefer_best(evidence.labels.val)
+        else:
+            fresh.cancel()
         if rubric.predictions is not None and rubric.predictions.produced_by == key:
             nb.produced_predictions = _produced_predictions(work, artifacts, rubric, nb)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -83,3 +84,32 @@ def test_a_memory_hog_is_a_breach(work_dir: Path) -> None:
     )
     assert result.breach is not None and result.breach.kind == "out-of-memory"
     assert not result.timed_out and result.returncode != 0
+
+
+def test_input_that_comes_later_starts_the_clock_only_when_it_comes(work_dir: Path) -> None:
+    """The fresh process starts as the notebook runs and waits for its program: the wait is not its time."""
+    code = (
+        "import sys, time; started = time.time(); data = sys.stdin.read(); print(data, time.time() - started)"
+    )
+
+    def later() -> bytes:
+        time.sleep(3)
+        return b"the program"
+
+    result = run_sandboxed(make_spec(work_dir, None), python(code), timeout_s=2, stdin=later, wait_limit_s=30)
+    assert not result.timed_out and result.returncode == 0, result.stderr_tail
+    *_, word, waited = result.stdout.decode().split()
+    assert word == "program" and float(waited) >= 2.5
+
+
+def test_input_that_never_comes_ends_in_a_timeout(work_dir: Path) -> None:
+    never = threading.Event()
+    result = run_sandboxed(
+        make_spec(work_dir, None),
+        python("import sys; sys.stdin.read()"),
+        timeout_s=30,
+        stdin=lambda: never.wait(60) and b"",
+        wait_limit_s=1,
+    )
+    never.set()
+    assert result.timed_out
