@@ -6,7 +6,9 @@ Honest students each hand in a Lab 1 notebook that really trains (LeNet-5, the r
 400-image subset). The hostile share cycles through every case of the test corpus (``tests/corpus``):
 endless loops, memory and fork bombs, crashes, escapes, zip bombs and broken files. Reported: how many were
 graded, refused (failed) and errored, the wall time, and the time per kind of submission. The hostile
-cases' limits are the corpus rubric's (10 s a cell, 30 s a notebook), so their cost is bounded.
+cases' limits are the corpus rubric's (10 s a cell, 30 s a notebook), so their cost is bounded. Also
+reported: whether every submission got its result.json, and which files of the course data, the host's
+canary folder and the submissions themselves changed (none may).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from grader.batch.synthetic import make_class
 from grader.coursedata import build_course_data
 from grader.grading import GradeOptions
 from grader.intake import submission_id
-from tests.corpus.arena import open_arena
+from tests.corpus.arena import open_arena, snapshot
 from tests.corpus.cases import CASES, LENET, TRAINING, lab1_notebook, write_corpus_rubric
 
 
@@ -50,8 +52,8 @@ def main() -> None:
             name = f"honest{index:03d}"
             path = lab1_notebook(f"# student {index}", LENET, TRAINING)(inbox / name, arena)
             kinds[submission_id(path)] = "honest"
-        for index in range(hostile):
-            case = CASES[index % len(CASES)]
+        for index in range(hostile):  # spread over the whole corpus, old cases and attacks alike
+            case = CASES[index * len(CASES) // hostile % len(CASES)]
             path = case.build(inbox / f"hostile{index:03d}-{case.name}", arena)
             kinds[submission_id(path)] = case.group
         print(f"{args.students} submissions, {hostile} of them from the corpus ({len(CASES)} cases)")
@@ -62,9 +64,16 @@ def main() -> None:
             data_dir=course,
             mode="quick",
         )
+        watched = (course, arena.canary.parent, inbox)
+        before = snapshot(*watched)
         clock = time.perf_counter()
         summary = grade_batch(inbox, options, workers=args.workers, similarity_threshold=None, progress=False)
         wall_s = time.perf_counter() - clock
+        after = snapshot(*watched)
+        changed = sorted(path for path in {*before, *after} if before.get(path) != after.get(path))
+        results = sum(
+            1 for entry in summary.entries if (options.out_dir / entry.id / "result.json").is_file()
+        )
         print(
             f"{summary.total} submissions in {wall_s:.1f} s with {args.workers} workers: "
             f"{summary.graded} graded, {summary.failed} failed (refused), {summary.errored} errored"
@@ -77,6 +86,10 @@ def main() -> None:
                     f"max {max(seconds):.1f} s per submission"
                 )
         intact = arena.canary.exists()
+        print(
+            f"result.json written: {results} of {summary.total}; "
+            f"watched files changed: {len(changed)} {changed[:5]}"
+        )
         print(f"connections that reached the host: {listener.connections}; canary intact: {intact}")
         listener.close()
 
