@@ -1,4 +1,5 @@
-"""Executing a student notebook: the sandbox, the kernel in it, the guard before and the probes after."""
+"""Executing a student notebook: the sandbox, the kernel in it, the guard before and the probes after, and
+the fresh process that measures the trained model away from the student's kernel."""
 
 from grader.execute.runner import ExecutionReport, run_notebook
 from grader.execute.sandbox import SandboxSpec, sandbox_available

@@ -8,6 +8,7 @@ file within ``max_bytes`` is read, and its bytes are returned, so nothing downst
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path, PurePosixPath
@@ -35,7 +36,7 @@ def read_run_file(folder: Path, relative: str, max_bytes: int) -> bytes:
         try:
             fd = os.open(parts[-1], flags | os.O_NONBLOCK, dir_fd=dir_fd)
         except OSError as exc:
-            reason = "a symbolic link" if exc.errno == 40 else exc.strerror
+            reason = "a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
             raise ReadbackError(f"{relative} cannot be read: {reason}") from None
     finally:
         os.close(dir_fd)

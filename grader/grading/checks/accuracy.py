@@ -94,7 +94,12 @@ def _reproduced_val_accuracy(ev: Evidence, nb: NotebookEvidence, threshold: floa
     value = float((predicted[: len(truth)] == truth).mean())
     if (lookup := memorised(ev, nb, value)) is not None:
         return lookup
-    evidence = {"value": value, "source": "computed by the grader in a fresh process", **_claimed(nb)}
+    evidence = {
+        "value": value,
+        "source": "computed by the grader in a fresh process",
+        "fresh_process": nb.evaluation.summary() if nb.evaluation else None,
+        **_claimed(nb),
+    }
     if value < threshold:
         return failed(
             f"validation accuracy of the trained model is {value:.2%}, below {threshold:.0%}", **evidence

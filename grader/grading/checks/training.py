@@ -115,7 +115,12 @@ def learns(ev: Evidence, item: Item) -> CheckOutcome:
     if (lookup := memorised(ev, nb, accuracy)) is not None:
         return lookup
     needed = chance_bar(len(truth))
-    evidence = {"value": accuracy, "needed": round(needed, 4), "images": len(truth)}
+    evidence = {
+        "value": accuracy,
+        "needed": round(needed, 4),
+        "images": len(truth),
+        "fresh_process": nb.evaluation.summary() if nb.evaluation else None,
+    }
     if accuracy < needed:
         return failed(
             f"validation accuracy {accuracy:.1%} of the trained model, measured in a fresh process, is not "
