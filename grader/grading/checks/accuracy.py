@@ -7,7 +7,7 @@ import numpy as np
 
 from grader.grading.checks.common import failed, measured_predictions, missing_notebook, passed, skipped
 from grader.grading.checks.files import banned_use
-from grader.grading.checks.training import memorised
+from grader.grading.checks.training import fresh_val_accuracy
 from grader.grading.consistency import contradicted
 from grader.grading.evidence import Evidence, NotebookEvidence
 from grader.predictions import agreement
@@ -85,15 +85,9 @@ def _val_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
 
 
 def _reproduced_val_accuracy(ev: Evidence, nb: NotebookEvidence, threshold: float) -> CheckOutcome:
-    predicted, problem = measured_predictions(nb, "val")
+    value, _, problem = fresh_val_accuracy(ev, nb)
     if problem:
         return problem
-    if ev.labels.val is None:
-        return failed("could not measure validation accuracy: the course data has no validation labels")
-    truth = ev.labels.val[: len(predicted)]
-    value = float((predicted[: len(truth)] == truth).mean())
-    if (lookup := memorised(ev, nb, value)) is not None:
-        return lookup
     evidence = {
         "value": value,
         "source": "computed by the grader in a fresh process",

@@ -102,29 +102,40 @@ def memorised(ev: Evidence, nb: NotebookEvidence, value: float) -> CheckOutcome 
     )
 
 
+def fresh_val_accuracy(ev: Evidence, nb: NotebookEvidence) -> tuple[float, int, CheckOutcome | None]:
+    """Validation accuracy of the trained model as the fresh process predicted it, on how many images; or
+    why it does not count (no rebuilt model, no labels, memorised labels)."""
+    predicted, problem = measured_predictions(nb, "val")
+    if problem:
+        return 0.0, 0, problem
+    if ev.labels.val is None:
+        return (
+            0.0,
+            0,
+            failed("could not measure validation accuracy: the course data has no validation labels"),
+        )
+    truth = ev.labels.val[: len(predicted)]
+    accuracy = float((predicted[: len(truth)] == truth).mean())
+    return accuracy, len(truth), memorised(ev, nb, accuracy)
+
+
 def learns(ev: Evidence, item: Item) -> CheckOutcome:
     """Accuracy the grader computed on the validation images, significantly above chance."""
     nb = ev.notebooks[item.notebook]
-    predicted, problem = measured_predictions(nb, "val")
+    accuracy, images, problem = fresh_val_accuracy(ev, nb)
     if problem:
         return problem
-    if ev.labels.val is None:
-        return failed("could not measure validation accuracy: the course data has no validation labels")
-    truth = ev.labels.val[: len(predicted)]
-    accuracy = float((predicted[: len(truth)] == truth).mean())
-    if (lookup := memorised(ev, nb, accuracy)) is not None:
-        return lookup
-    needed = chance_bar(len(truth))
+    needed = chance_bar(images)
     evidence = {
         "value": accuracy,
         "needed": round(needed, 4),
-        "images": len(truth),
+        "images": images,
         "fresh_process": nb.evaluation.summary() if nb.evaluation else None,
     }
     if accuracy < needed:
         return failed(
             f"validation accuracy {accuracy:.1%} of the trained model, measured in a fresh process, is not "
-            f"above chance (needs {needed:.1%} on {len(truth)} images)",
+            f"above chance (needs {needed:.1%} on {images} images)",
             **evidence,
         )
     return passed(
