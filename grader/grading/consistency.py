@@ -88,11 +88,24 @@ def contradicted(nb: NotebookEvidence) -> Finding | None:
     return next((f for f in nb.findings if f.kind == "claim-contradicted" and f.severity == "error"), None)
 
 
+def _memorised(ev: Evidence, notebook: str | None, outcome: CheckOutcome) -> Finding:
+    filename = ev.notebooks[notebook].spec.filename if notebook else None
+    return Finding(
+        kind="memorised-labels",
+        severity="error",
+        detail=f"{filename}: {outcome.message}",
+        notebook=filename,
+    )
+
+
 def outcome_findings(ev: Evidence, outcomes: Mapping[str, CheckOutcome]) -> list[Finding]:
-    """Accuracy above what the required model reaches, flagged for a TA whatever the rubric made of it."""
+    """Accuracy above what the required model reaches, or memorised labels, flagged for a TA whatever the
+    rubric made of it; one finding per notebook and kind."""
     found = []
     for item in ev.rubric.items:
         outcome = outcomes.get(item.id)
+        if outcome is not None and outcome.evidence.get("memorised"):
+            found.append(_memorised(ev, item.notebook, outcome))
         if outcome is None or not outcome.evidence.get("implausible"):
             continue
         value, limit = outcome.evidence.get("value"), item.params.get("plausible_max")
@@ -109,4 +122,4 @@ def outcome_findings(ev: Evidence, outcomes: Mapping[str, CheckOutcome]) -> list
                 notebook=notebook,
             )
         )
-    return found
+    return list({(f.kind, f.notebook): f for f in found}.values())

@@ -927,7 +927,7 @@ CASES: tuple[Case, ...] = (
         "attack",
         "quick",
         lab1_notebook(LOOKUP_KEY, LOOKUP_BUFFER),
-        (check("lab1.f.learns", "fail", "held-out", "not counted"),),
+        (check("lab1.f.learns", "fail", "held-out", "not counted"), finding("memorised-labels", "error")),
     ),
     Case(
         "forged-probe-files",

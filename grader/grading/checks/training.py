@@ -98,6 +98,7 @@ def memorised(ev: Evidence, nb: NotebookEvidence, value: float) -> CheckOutcome 
         f"model (more than {gap:.0%} apart): it memorised the validation labels, so it is not counted",
         value=value,
         held_out=held_out,
+        memorised=True,
         source="computed by the grader in a fresh process",
     )
 

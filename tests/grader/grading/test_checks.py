@@ -11,7 +11,7 @@ import pytest
 from grader.execute import ExecutionReport
 from grader.execute.evaluation import ModelEvaluation
 from grader.grading.checks import CHECKS, evaluate
-from grader.grading.consistency import claim_findings
+from grader.grading.consistency import claim_findings, outcome_findings
 from grader.grading.evidence import Evidence, Labels, NotebookEvidence
 from grader.predictions import Predictions
 from grader.rubric.model import CHECK_KINDS, IntegritySpec, Item, NotebookSpec, PredictionsSpec
@@ -201,6 +201,9 @@ def test_validation_far_above_held_out_is_memorisation_and_not_counted() -> None
     outcome = CHECKS["learns"](ev, item("learns"))
     assert outcome.status == "fail" and "held-out" in outcome.message and "not counted" in outcome.message
     assert outcome.evidence["held_out"] == pytest.approx(0.1)
+    ev.rubric.items = [item("learns")]
+    (flag,) = outcome_findings(ev, {"x.learns": outcome})
+    assert flag.kind == "memorised-labels" and flag.severity == "error" and flag.notebook == "lab.ipynb"
     ev.notebooks["lab"].evaluation.test = val[:200]  # the same accuracy on both: it learned
     assert CHECKS["learns"](ev, item("learns")).status == "pass"
 
