@@ -114,7 +114,6 @@ class _Run:
     notes: list[str] = dataclasses.field(default_factory=list)
     cell_starts: list[tuple[float, int]] = dataclasses.field(default_factory=list)
     probes_start: float | None = None
-    probes_sent: bool = False
     watchdog: Watchdog | None = None
 
     def __post_init__(self) -> None:
@@ -492,7 +491,6 @@ async def _probe(run: _Run, client: NotebookClient, km: SandboxedKernelManager, 
         run.probe_error = f"the probes were not run: {run.message}"
         return
     run.probes_start = time.time()
-    run.probes_sent = True
     code = private_cell(probe_source(run.reports_fd, run.nonce), "grader_probes")
     try:
         reply = await _run_hidden(client, km, code, timeout_s)
@@ -571,7 +569,7 @@ def _cell_at(run: _Run, moment: object) -> int | None:
 
 def _read_reports(run: _Run) -> tuple[dict[str, t.Any] | None, str | None]:
     """The probes' sections as one dict (with "errors" and "timings_s"), and the exported weights' file."""
-    if not run.probes_sent:
+    if run.probes_start is None:  # the probes never ran: nothing of theirs to read
         run.reports.collect()
         return None, None
     messages = parse_messages(run.reports.collect(), run.nonce)
