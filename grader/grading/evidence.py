@@ -27,7 +27,6 @@ class NotebookEvidence:
     run: ExecutionReport | None = None
     run_stored: StoredOutputs | None = None  # the outputs the grader's own run printed
     evaluation: ModelEvaluation | None = None  # the trained model, measured in a fresh process
-    produced_predictions: Predictions | None = None  # the predictions file the grader's run wrote
 
     @property
     def probe(self) -> dict:

@@ -21,7 +21,6 @@ from grader import __version__
 from grader.errors import GraderError
 from grader.execute import SandboxSpec, run_notebook, sandbox_available
 from grader.execute.evaluation import WAIT_MARGIN_S, FreshProcess
-from grader.execute.readback import ReadbackError, read_run_file
 from grader.grading.checks import evaluate, uniform_outcomes
 from grader.grading.consistency import claim_findings, outcome_findings
 from grader.grading.evidence import Evidence, Labels, NotebookEvidence
@@ -52,7 +51,6 @@ from grader.static import load_notebook, parse_stored_outputs, scan_notebook
 from tools import layout
 
 COURSE_TOOLS = Path(__file__).resolve().parents[2] / "tools"
-MAX_PREDICTIONS_BYTES = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -250,24 +248,6 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
                 nb.evaluation.prefer_best(evidence.labels.val)
         else:
             fresh.cancel()
-        if rubric.predictions is not None and rubric.predictions.produced_by == key:
-            nb.produced_predictions = _produced_predictions(work, artifacts, rubric, nb)
-
-
-def _produced_predictions(work: Path, artifacts: Path, rubric: Rubric, nb: NotebookEvidence):
-    """The predictions file the run wrote, read without following links into a file of the grader's own."""
-    test = nb.evaluation.test if nb.evaluation is not None else None
-    rows = len(test) if test is not None else rubric.predictions.rows
-    try:
-        data = read_run_file(work, rubric.predictions.filename, MAX_PREDICTIONS_BYTES)
-    except (ReadbackError, OSError):
-        return None
-    copy = artifacts / rubric.predictions.filename
-    copy.write_bytes(data)
-    try:
-        return read_predictions(copy, [tuple(h) for h in rubric.predictions.headers], rows)
-    except PredictionsError:
-        return None
 
 
 def _seed(evidence: Evidence) -> int | None:
