@@ -5,10 +5,10 @@ A pipe's write end handed to the process is different: every byte it sends is re
 thread of the grader, kept in memory up to a cap, and gone from the process's reach. The process may send
 junk or stop sending, but not unsend.
 
-Framing: a message is a header line ``@@grader <nonce> <kind> <length>`` followed by ``length`` bytes. The
-nonce is drawn by the grader for each run and reaches the kernel only in the cell that sends the messages, so
-bytes the student's code wrote into the pipe before that cell cannot pass for them; a kind sent twice (a hook
-that resends after the grader's cell) is reported as tampering, and the first copy is the one kept.
+Framing (:mod:`grader.execute.framing`): a header line ``@@grader <nonce> <kind> <length>``, then the
+bytes. The nonce is drawn by the grader for each run and reaches the kernel only in the cell that sends the
+messages, so bytes the student's code wrote into the pipe before that cell cannot pass for them; a kind sent
+twice (a hook that resends after the grader's cell) is reported as tampering, and the first copy is kept.
 """
 
 from __future__ import annotations
@@ -19,18 +19,16 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-HEADER = b"@@grader"
-_HEADER = re.compile(rb"@@grader (?P<nonce>[0-9a-f]{32}) (?P<kind>[a-z_]{1,32}) (?P<length>\d{1,12})\n")
+from grader.execute.framing import HEADER
+
+_HEADER = re.compile(
+    re.escape(HEADER) + rb" (?P<nonce>[0-9a-f]{32}) (?P<kind>[a-z_]{1,32}) (?P<length>\d{1,12})\n"
+)
 READ_CHUNK = 1 << 16
 
 
 def new_nonce() -> str:
     return secrets.token_hex(16)
-
-
-def frame(nonce: str, kind: str, payload: bytes) -> bytes:
-    """One message as the sending side writes it (kept in step with the in-kernel copy of this rule)."""
-    return b"%s %s %s %d\n" % (HEADER, nonce.encode(), kind.encode(), len(payload)) + payload
 
 
 class Channel:

@@ -17,6 +17,7 @@ import traceback
 import typing as t
 
 from grader.execute.describe import describe_model, model_device
+from grader.execute.framing import send
 
 REQUEST_FILE = "request.json"
 WEIGHTS_FILE = "state_dict.pt"
@@ -155,9 +156,5 @@ def main(nonce: str) -> None:
             result = _evaluate(json.load(handle))
     except BaseException as exc:
         result = {"fatal": f"the fresh process failed: {_error(exc)}"}
-    payload = json.dumps(result, default=repr).encode()
-    data = b"@@grader %s %s %d\n" % (nonce.encode(), RESULT_KIND.encode(), len(payload)) + payload
-    view = memoryview(data)
-    while view:
-        view = view[os.write(out, view) :]
+    send(out, nonce, RESULT_KIND, json.dumps(result, default=repr).encode())
     os._exit(0)

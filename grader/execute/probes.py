@@ -11,13 +11,13 @@ process (:mod:`grader.execute.fresh_model`); the accuracy that counts is measure
 from __future__ import annotations
 
 import io
-import os
 import sys
 import time
 import traceback
 import typing as t
 
 from grader.execute.describe import describe_model, jsonable, parameter_count
+from grader.execute.framing import send
 
 SECTIONS = ("environment", "model", "optimizer", "scheduler", "criterion", "transforms", "export")
 STATE_DICT = "state_dict"
@@ -50,17 +50,14 @@ def _user_namespace() -> dict[str, t.Any]:
 
 
 class _Sender:
-    """Framed messages on the report pipe: ``@@grader <nonce> <kind> <length>`` then the payload."""
+    """Framed messages (:mod:`grader.execute.framing`) on the report pipe, one per section."""
 
     def __init__(self, fd: int, nonce: str) -> None:
         self.fd = fd
         self.nonce = nonce
 
     def send(self, kind: str, payload: bytes) -> None:
-        data = b"@@grader %s %s %d\n" % (self.nonce.encode(), kind.encode(), len(payload)) + payload
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view) :]
+        send(self.fd, self.nonce, kind, payload)
 
     def section(self, name: str, probe: t.Callable[[], t.Any]) -> None:
         import json

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 
-from grader.execute.channels import Channel, frame, parse_messages
+from grader.execute.channels import Channel, parse_messages
+from grader.execute.framing import frame
 
 NONCE = "ab" * 16
 
