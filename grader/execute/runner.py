@@ -100,6 +100,7 @@ class _Run:
     notebook: Path
     spec: SandboxSpec
     sandboxed: bool
+    work: Path  # spec.work_dir, links resolved
     artifacts: Path  # the grader's own folder for this run, outside every mount
     events: Channel
     reports: Channel
@@ -181,7 +182,7 @@ def run_notebook(
     if artifacts == work or work in artifacts.parents:
         raise ValueError(f"artifacts_dir {artifacts} must lie outside the work folder {work}")
     events, reports = Channel(MAX_EVENTS_BYTES), Channel(MAX_REPORT_BYTES)
-    run = _Run(notebook, spec, sandboxed, artifacts, events, reports, new_nonce(), seed)
+    run = _Run(notebook, spec, sandboxed, work, artifacts, events, reports, new_nonce(), seed)
     report: dict[str, t.Any] = {}
     if sandboxed and (reason := sandbox_unavailable_reason()) is not None:
         run.fail("sandbox-unavailable", f"{notebook.name} was not run: {reason}")
@@ -234,11 +235,10 @@ def _remove(path: Path) -> None:
 
 def _prepare_work_dir(run: _Run) -> None:
     """A fresh artifacts folder; ``data`` and ``tools`` must be mount-point folders, not files or links."""
-    work = Path(os.path.realpath(run.spec.work_dir))
     _remove(run.artifacts)
     run.artifacts.mkdir(parents=True, mode=0o700)
     for name in (DATA_MOUNT, TOOLS_MOUNT):
-        entry = work / name
+        entry = run.work / name
         if entry.is_symlink() or (entry.exists() and not entry.is_dir()):
             _remove(entry)
             run.notes.append(f"the submitted {name!r} was a file or a link and was removed before the run")
@@ -248,7 +248,7 @@ def _prepare_work_dir(run: _Run) -> None:
 
 def _link_course_files(run: _Run) -> None:
     """Without the sandbox, link the course data (not ``hidden/``) and tools into the work dir instead."""
-    work = Path(os.path.realpath(run.spec.work_dir))
+    work = run.work
     if run.spec.data_dir is not None:
         data = work / DATA_MOUNT
         data.mkdir(exist_ok=True)
@@ -293,7 +293,7 @@ async def _execute(
         spec,
         sandboxed=run.sandboxed,
         log_path=run.artifacts / LOG_FILE,
-        pass_fds=(run.events.write_fd, run.reports.write_fd),
+        pass_fds=(run.events_fd, run.reports_fd),
     )
     client = _CappedClient(
         nb,
@@ -302,7 +302,7 @@ async def _execute(
         allow_errors=False,
         record_timing=True,
         startup_timeout=startup_timeout_s,
-        resources={"metadata": {"path": str(Path(os.path.realpath(run.spec.work_dir)))}},
+        resources={"metadata": {"path": str(run.work)}},
     )
     try:
         if await _start(run, client, km):

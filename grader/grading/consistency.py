@@ -30,23 +30,22 @@ def above_chance(accuracy: float, images: int) -> bool:
     return images > 0 and accuracy >= chance_bar(images)
 
 
+def _accuracy(predicted: np.ndarray | None, labels: np.ndarray | None) -> float | None:
+    """Share of PREDICTED matching LABELS over the images both cover; None when either is missing."""
+    if predicted is None or labels is None:
+        return None
+    rows = min(len(predicted), len(labels))
+    return float(np.mean(predicted[:rows] == labels[:rows])) if rows else None
+
+
 def measured_val_accuracy(ev: Evidence, nb: NotebookEvidence) -> float | None:
     """Validation accuracy of the fresh-process predictions on the grader's labels, when both exist."""
-    evaluation = nb.evaluation
-    if evaluation is None or evaluation.val is None or ev.labels.val is None or not len(evaluation.val):
-        return None
-    truth = ev.labels.val[: len(evaluation.val)]
-    return float(np.mean(evaluation.val[: len(truth)] == truth))
+    return _accuracy(nb.evaluation.val if nb.evaluation else None, ev.labels.val)
 
 
 def measured_test_accuracy(ev: Evidence, nb: NotebookEvidence) -> float | None:
     """Held-out accuracy of the fresh-process predictions on the hidden labels of the images the run saw."""
-    evaluation = nb.evaluation
-    labels = ev.labels.run_test
-    if evaluation is None or evaluation.test is None or labels is None or not len(evaluation.test):
-        return None
-    truth = labels[: len(evaluation.test)]
-    return float(np.mean(evaluation.test[: len(truth)] == truth))
+    return _accuracy(nb.evaluation.test if nb.evaluation else None, ev.labels.run_test)
 
 
 def claim_findings(ev: Evidence) -> list[Finding]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from grader.grading.checks.common import failed, measured_predictions, passed, probe_section, run_unusable
-from grader.grading.consistency import chance_bar, measured_test_accuracy
+from grader.grading.consistency import chance_bar, measured_test_accuracy, measured_val_accuracy
 from grader.grading.evidence import Evidence, NotebookEvidence
 from grader.result import CheckOutcome
 from grader.rubric.model import Item
@@ -109,15 +109,11 @@ def fresh_val_accuracy(ev: Evidence, nb: NotebookEvidence) -> tuple[float, int, 
     predicted, problem = measured_predictions(nb, "val")
     if problem:
         return 0.0, 0, problem
-    if ev.labels.val is None:
-        return (
-            0.0,
-            0,
-            failed("could not measure validation accuracy: the course data has no validation labels"),
-        )
-    truth = ev.labels.val[: len(predicted)]
-    accuracy = float((predicted[: len(truth)] == truth).mean())
-    return accuracy, len(truth), memorised(ev, nb, accuracy)
+    accuracy = measured_val_accuracy(ev, nb)
+    if accuracy is None or ev.labels.val is None:
+        no_labels = "could not measure validation accuracy: the course data has no validation labels"
+        return 0.0, 0, failed(no_labels)
+    return accuracy, min(len(predicted), len(ev.labels.val)), memorised(ev, nb, accuracy)
 
 
 def learns(ev: Evidence, item: Item) -> CheckOutcome:
