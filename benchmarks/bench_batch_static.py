@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 from grader.batch import grade_batch
-from grader.batch.synthetic import make_class
-from grader.grading import GradeOptions
-from grader.similarity import find_similar
+from grader.batch.similarity import find_similar
+from grader.pipeline import GradeOptions
+from grader.samples.synthetic_class import make_class
 
 
 def main() -> None:

@@ -21,10 +21,10 @@ import zipfile
 from pathlib import Path
 
 from grader.batch import grade_batch
-from grader.batch.synthetic import make_class
 from grader.coursedata import build_course_data
-from grader.grading import GradeOptions
 from grader.intake import submission_id
+from grader.pipeline import GradeOptions
+from grader.samples.synthetic_class import make_class
 from tests.corpus.arena import open_arena, snapshot
 from tests.corpus.cases import CASES, LENET, TRAINING, lab1_notebook, write_corpus_rubric
 

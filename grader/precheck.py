@@ -19,10 +19,10 @@ from pathlib import Path
 
 from grader.errors import GraderError
 from grader.execute import sandbox_available
-from grader.grading import GradeOptions, grade_submission
 from grader.intake import ExpectedFile, locate_files
 from grader.intake.locate import REPORT_KEY
-from grader.result import CheckResult, Result
+from grader.pipeline import GradeOptions, grade_submission
+from grader.records import CheckResult, Result
 from grader.rubric import Item, Rubric, load_rubric, resolve_rubric
 from grader.static import load_notebook
 from tools import archive, layout

@@ -7,11 +7,8 @@ from pathlib import Path
 import pytest
 
 from grader.coursedata import build_course_data
+from tests.paths import REAL_CIFAR10
 from tests.rubrics import tuned_f20_rubric
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = REPO_ROOT.parent / "shared"
-REAL_CIFAR10 = SHARED_DIR / "data" / "cifar10" / "cifar-10-batches-py"
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +49,7 @@ def e2e_rubric(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def reference_sample(tmp_path_factory: pytest.TempPathFactory, e2e_course: Path, e2e_rubric: Path) -> Path:
     """The reference notebooks executed on e2e_course, with the predictions.csv Lab 3 wrote."""
     from grader.rubric import load_rubric
-    from grader.samples import SAMPLE_EPOCHS, reference_submission
+    from grader.samples.submissions import SAMPLE_EPOCHS, reference_submission
 
     out = tmp_path_factory.mktemp("samples") / "reference"
     return reference_submission(load_rubric(e2e_rubric), e2e_course, out, SAMPLE_EPOCHS)

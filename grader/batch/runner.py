@@ -38,12 +38,12 @@ from tqdm import tqdm
 from grader import __version__
 from grader.batch.layouts import Submission, discover_submissions, stage_submission
 from grader.batch.worker import DEFAULT_GRADE_FN, options_to_json
+from grader.checks import uniform_outcomes
 from grader.errors import GraderError
 from grader.execute import sandbox_available
-from grader.grading import GradeOptions
-from grader.grading.checks import uniform_outcomes
 from grader.intake import content_sha256, submission_id
-from grader.result import (
+from grader.pipeline import GradeOptions
+from grader.records import (
     RESULT_FILE,
     CheckOutcome,
     Finding,
@@ -484,7 +484,7 @@ def _feed(slot: int, shared: _Shared) -> None:
 
 
 def _similarity(out_dir: Path, rubric: str | Path, threshold: float, notes: list[str]) -> int | None:
-    from grader.similarity import find_similar
+    from grader.batch.similarity import find_similar
 
     try:
         return len(find_similar(out_dir, rubric=rubric, threshold=threshold))

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
-from grader.grading import GradeOptions
-from grader.result import Result
+from grader.pipeline import GradeOptions
+from grader.records import Result
 
-DEFAULT_GRADE_FN = "grader.grading.pipeline:grade_submission"
+DEFAULT_GRADE_FN = "grader.pipeline:grade_submission"
 _PATH_OPTIONS = frozenset({"out_dir", "data_dir", "cache_dir"})
 _PR_SET_PDEATHSIG = 1
 _TRACEBACK_CHARS = 4000

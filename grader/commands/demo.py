@@ -16,9 +16,9 @@ from grader.batch import format_summary, grade_batch
 from grader.commands.data import data_build, data_show
 from grader.commands.report import report
 from grader.execute import sandbox_available
-from grader.grading import GradeOptions
+from grader.pipeline import GradeOptions
 from grader.rubric import load_rubric, resolve_rubric
-from grader.samples import (
+from grader.samples.submissions import (
     SAMPLE_EPOCHS,
     broken_submission,
     pretrained_submission,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grader.grading import GradeOptions, grade_submission
+from grader.pipeline import GradeOptions, grade_submission
 
 
 def grading_options(args: argparse.Namespace) -> GradeOptions:

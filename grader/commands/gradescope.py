@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 
 from grader.errors import GraderError
-from grader.grading import GradeOptions, grade_submission
+from grader.pipeline import GradeOptions, grade_submission
+from grader.records import write_json_atomically
 from grader.report.gradescope import to_gradescope, validate_gradescope
-from grader.result import write_json_atomically
 
 SUBMISSION_DIR = Path("/autograder/submission")
 COURSE_DATA_DIR = Path("/autograder/source/course-data")

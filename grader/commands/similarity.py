@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grader.similarity import SIMILARITY_FILE, find_similar
+from grader.batch.similarity import SIMILARITY_FILE, find_similar
 
 
 def similarity(args: argparse.Namespace) -> int:

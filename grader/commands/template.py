@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from grader.paths import REFERENCE_NOTEBOOKS
 from grader.template import build_template, check_template
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def template_build(args: argparse.Namespace) -> int:
@@ -35,6 +34,10 @@ def register(verbs: argparse._SubParsersAction) -> None:
         ("check", template_check, "exit 1 when the committed template differs from a fresh build"),
     ):
         action = actions.add_parser(name, help=text)
-        action.add_argument("--reference", default=str(REPO_ROOT / "reference" / "notebooks"))
-        action.add_argument("--out", default=str(REPO_ROOT / "student_template"))
+        action.add_argument("--reference", default=str(REFERENCE_NOTEBOOKS), help="the reference notebooks")
+        action.add_argument(
+            "--out",
+            default="student_template",
+            help="the template folder (run from the repository root)",
+        )
         action.set_defaults(func=func)

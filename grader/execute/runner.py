@@ -34,11 +34,11 @@ from pydantic import BaseModel, Field
 from grader.execute.channels import Channel, Messages, new_nonce, parse_messages
 from grader.execute.guard import guard_source
 from grader.execute.kernel import SandboxedKernelManager, private_cell
+from grader.execute.overrides import apply_overrides
 from grader.execute.probes import SECTIONS, STATE_DICT, probe_source
 from grader.execute.sandbox import DATA_MOUNT, TOOLS_MOUNT, SandboxSpec, sandbox_unavailable_reason
 from grader.execute.seeding import RUN_SEED, seed_source
 from grader.execute.watchdog import Breach, Watchdog
-from grader.notebooks.overrides import apply_overrides
 from tools import layout
 
 Status = t.Literal[

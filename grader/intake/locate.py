@@ -20,12 +20,12 @@ from pathlib import Path
 
 from grader.intake.fingerprint import submission_id
 from grader.intake.unpack import DEFAULT_LIMITS, IntakeLimits, IntakeRejected, is_junk, unpack_submission
-from grader.result import Finding
+from grader.paths import COURSE_TOOLS
+from grader.records import Finding
 from tools.layout import TEST_ZIP_GLOB, TRAINVAL_ZIP_GLOB
 
 REPORT_KEY = "report"
 NESTED_DIR = "__nested_zips__"
-COURSE_TOOLS_DIR = Path(__file__).resolve().parents[2] / "tools"
 _EXACT_MAX_DEPTH = 2
 _TIER_EXACT, _TIER_CASE, _TIER_DECORATED, _TIER_PREFIXED = range(4)
 
@@ -70,13 +70,13 @@ def locate_files(
     report_pattern: str | None = "*.pdf",
     *,
     limits: IntakeLimits = DEFAULT_LIMITS,
-    course_tools: Path | None = COURSE_TOOLS_DIR,
+    course_tools: Path | None = COURSE_TOOLS,
 ) -> Located:
     """Match EXPECTED against the files under ROOT (an unpacked submission) and any zip in it, e.g. code.zip.
 
     The report, when REPORT_PATTERN is given, is returned under the key ``"report"``. Nested zips are
     unpacked with LIMITS into ``ROOT/__nested_zips__`` (remade on every call). A copy of the course
-    ``tools/`` package is reported and compared with COURSE_TOOLS.
+    ``tools/`` package is reported and compared with the course's own.
     """
     keys = [item.key for item in expected]
     if len(set(keys)) != len(keys) or (report_pattern is not None and REPORT_KEY in keys):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from grader.errors import GraderError
-from grader.result import Finding
+from grader.records import Finding
 
 _CHUNK_BYTES = 1 << 20
 # A small file may compress very well for innocent reasons (a notebook without outputs, a column of zeros);

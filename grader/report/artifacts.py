@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.intake import ExpectedFile, IntakeRejected, locate_files
-from grader.result import SUBMISSION_DIR
+from grader.records import SUBMISSION_DIR
 from grader.rubric.model import NotebookSpec, Rubric
 from grader.static import load_notebook, parse_stored_outputs
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from grader.result import RESULT_FILE, Result, read_result
+from grader.records import RESULT_FILE, Result, read_result
 
 
 @dataclass

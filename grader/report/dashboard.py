@@ -15,11 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from grader.records import Result, write_json_atomically
 from grader.report.collect import load_batch
 from grader.report.plots import histogram_png
 from grader.report.render import link, render_template
 from grader.report.student import REPORT_FILE
-from grader.result import Result, write_json_atomically
 from grader.rubric.model import Rubric
 
 DASHBOARD_FILE = "index.html"

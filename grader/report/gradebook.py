@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from grader.records import Result, write_json_atomically
 from grader.report.collect import load_batch
-from grader.result import Result, write_json_atomically
 from grader.rubric.model import Rubric
 
 GRADEBOOK_FILE = "gradebook.csv"

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from grader.result import Result
+from grader.records import Result
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 TextFormat = Literal["text", "html", "simple_format", "md", "ansi"]

@@ -15,9 +15,9 @@ from pathlib import Path
 from nbconvert import HTMLExporter
 from pygments.formatters import HtmlFormatter
 
+from grader.records import write_json_atomically
 from grader.report.render import render_template
 from grader.report.sanitize import sanitize
-from grader.result import write_json_atomically
 from grader.static import load_notebook
 
 

@@ -14,11 +14,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from grader.errors import GraderError
+from grader.records import RESULT_FILE, CheckResult, Result, read_result, write_json_atomically
 from grader.report.artifacts import Curves, NotebookFiles, log_tails, notebook_files, read_curves
 from grader.report.nbhtml import RAN, SUBMITTED, write_notebook_html
 from grader.report.plots import curves_png
 from grader.report.render import link, render_template
-from grader.result import RESULT_FILE, CheckResult, Result, read_result, write_json_atomically
 from grader.rubric.model import Rubric
 
 REPORT_FILE = "report.html"

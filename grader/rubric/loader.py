@@ -9,10 +9,9 @@ import yaml
 from pydantic import ValidationError
 
 from grader.errors import GraderError
+from grader.paths import RUBRICS_DIR
 
 from .model import Loc, Rubric, RubricProblems
-
-RUBRICS_DIR = Path(__file__).resolve().parents[2] / "rubrics"
 
 
 class RubricError(GraderError):
@@ -24,7 +23,7 @@ def available_rubrics() -> list[str]:
 
 
 def resolve_rubric(name_or_path: str | Path) -> Path:
-    """A path to a YAML file, or the name of one of the rubrics shipped in ``rubrics/``."""
+    """A path to a YAML file, or the name of one of the rubrics shipped with the grader (``rubrics/``)."""
     path = Path(name_or_path)
     if path.is_file():
         return path

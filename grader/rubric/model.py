@@ -17,7 +17,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from grader.result import Mode
+from grader.records import Mode
 
 CheckKind = Literal[
     "file_present",

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from grader.result import CheckOutcome, CheckResult, CheckStatus, Mode
+from grader.records import CheckOutcome, CheckResult, CheckStatus, Mode
 
 from .model import MODES, Item, Partial, Rubric
 

@@ -15,7 +15,7 @@ import ast
 import re
 from typing import Any
 
-from grader.result import Finding, Severity
+from grader.records import Finding, Severity
 from grader.static.ipython import CellSource, cell_source, parse_cell
 from grader.static.names import dotted_name, import_aliases, resolve
 

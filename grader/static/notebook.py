@@ -16,7 +16,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from grader.intake.unpack import describe_file
-from grader.result import Finding
+from grader.records import Finding
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 _MAX_SCHEMA_FINDINGS = 5

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.predictions import accuracy, read_predictions
+from grader.static.predictions import accuracy, read_predictions
 from reference.data import CourseData
 from reference.train import TrainConfig, TrainResult, predict, train
 from reference.train.device import resolve_device

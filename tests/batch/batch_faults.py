@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from grader.errors import GraderError
-from grader.grading import GradeOptions, grade_submission
 from grader.intake import submission_id
-from grader.result import Result
+from grader.pipeline import GradeOptions, grade_submission
+from grader.records import Result
 
 
 def grade(src: Path, options: GradeOptions) -> Result:

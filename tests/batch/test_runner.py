@@ -16,9 +16,9 @@ import pytest
 
 from grader.batch import BatchSummary, grade_batch
 from grader.batch.runner import BATCH_ERROR, SUMMARY_FILE
-from grader.batch.synthetic import make_class
-from grader.grading import GradeOptions
-from grader.result import read_result
+from grader.pipeline import GradeOptions
+from grader.records import read_result
+from grader.samples.synthetic_class import make_class
 
 RUBRIC = "ece590-hw2-f20"
 FAULTS = Path(__file__).resolve().parent  # holds batch_faults.py, imported by the workers

@@ -11,20 +11,20 @@ import nbformat
 from copydetect import compare_files
 from nbformat import v4
 
-from grader.cli import main
-from grader.similarity import (
-    DEFAULT_BOILERPLATE,
+from grader.batch.similarity import (
     SIMILARITY_FILE,
     _boilerplate_hashes,
     _compare,
+    _default_boilerplate,
     _fingerprint,
     _Print,
     find_similar,
     normalise,
 )
+from grader.cli import main
+from tests.paths import STUDENT_TEMPLATE
 
-REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "student_template" / "lenet5-cifar10.ipynb"
+TEMPLATE = STUDENT_TEMPLATE / "lenet5-cifar10.ipynb"
 NOTEBOOK = "lenet5-cifar10.ipynb"
 
 ORIGINAL = '''
@@ -187,8 +187,8 @@ def test_the_similarity_verb(tmp_path: Path, capsys) -> None:
     assert "alice  bob" in printed and "1 pairs at or above 90%" in printed
 
 
-def test_the_comparison_agrees_with_copydetect() -> None:
-    skip = _boilerplate_hashes(DEFAULT_BOILERPLATE)
+def test_the_comparison_agrees_with_copydetect(tmp_path: Path) -> None:
+    skip = _boilerplate_hashes(_default_boilerplate(tmp_path))
     prints = [_fingerprint(normalise(code), "x.py", skip) for code in (ORIGINAL, DISGUISED, INDEPENDENT)]
     for fa, fb in combinations(prints, 2):
         tokens, shares, _ = compare_files(fa, fb)

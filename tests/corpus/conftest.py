@@ -13,10 +13,9 @@ from grader.batch import grade_batch
 from grader.batch.runner import BatchSummary
 from grader.coursedata import build_course_data
 from grader.execute import sandbox_available
-from grader.grading import GradeOptions
-from grader.grading.pipeline import COURSE_TOOLS
 from grader.intake import submission_id
-from grader.result import RESULT_FILE, read_result
+from grader.pipeline import COURSE_TOOLS, GradeOptions
+from grader.records import RESULT_FILE, read_result
 from tests.corpus.arena import Arena, Listener, arena_secrets, open_arena, snapshot
 from tests.corpus.cases import CASES, Case, build_all, honest_copy, write_corpus_rubric
 from tests.corpus.verdicts import Around

@@ -8,9 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.grading import GradeOptions, grade_submission
 from grader.intake import submission_id
-from grader.result import read_result
+from grader.pipeline import GradeOptions, grade_submission
+from grader.records import read_result
 from tests.corpus.cases import BASELINE, CASES, LAB1, Case
 from tests.corpus.conftest import GradedCorpus
 from tests.corpus.verdicts import problems

@@ -9,7 +9,7 @@ from typing import Literal
 
 import nbformat
 
-from grader.result import SUBMISSION_DIR, Result
+from grader.records import SUBMISSION_DIR, Result
 
 Kind = Literal[
     "rejected", "check", "check-about", "finding", "not-penalised", "no-leak", "unchanged", "printed"

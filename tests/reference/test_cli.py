@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from reference.cli import build_parser, main
+from tests.paths import REPO_ROOT
 from tests.reference.tiny_course import make_course_dir
 from tools import layout
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.predictions import read_predictions
+from grader.static.predictions import read_predictions
 from reference.cli import main
 from reference.experiments import lab2, lab3, project2
 from tests.reference.tiny_course import make_course_dir

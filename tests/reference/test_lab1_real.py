@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from reference.experiments.lab1 import RECIPE, TARGET_VAL_ACC
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import REPO_ROOT
 
 
 @pytest.mark.real_data

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
-from grader.result import CheckOutcome, Finding, Result, write_result
+from grader.records import CheckOutcome, Finding, Result, write_result
 from grader.rubric import apply_rubric, load_rubric, resolve_rubric
 from grader.rubric.model import Rubric
 

@@ -1,0 +1,70 @@
+"""Checks that need no execution: files present, notebooks readable and executed, no pretrained weights."""
+
+from __future__ import annotations
+
+from grader.checks.common import failed, missing_notebook, passed
+from grader.evidence.bundle import Evidence, NotebookEvidence
+from grader.records import CheckOutcome
+from grader.rubric.model import Item
+
+BANNED_KINDS = {"pretrained-weights", "download", "shell-download"}
+
+
+def file_present(ev: Evidence, item: Item) -> CheckOutcome:
+    if item.notebook is not None:
+        nb = ev.notebooks[item.notebook]
+        if nb.path is None:
+            return failed(f"{nb.spec.filename} was not found in the submission")
+        return passed(f"{nb.spec.filename} found", path=nb.path.name)
+    target = item.params["file"]
+    path = ev.files.get(target)
+    if path is None:
+        return failed(f"no {target} file found in the submission")
+    return passed(f"{target} found: {path.name}", path=path.name)
+
+
+def notebook_valid(ev: Evidence, item: Item) -> CheckOutcome:
+    nb = ev.notebooks[item.notebook]
+    problem = missing_notebook(nb)
+    if problem is not None:
+        return problem
+    warnings = [f.detail for f in nb.loaded.findings if f.severity != "info"]
+    return passed(f"{nb.spec.filename} is a valid notebook", warnings=warnings)
+
+
+def notebook_executed(ev: Evidence, item: Item) -> CheckOutcome:
+    nb = ev.notebooks[item.notebook]
+    problem = missing_notebook(nb)
+    if problem is not None:
+        return problem
+    stored = nb.stored
+    if stored.error_cells:
+        cell, ename, evalue = stored.error_cells[0]
+        return failed(f"the submitted notebook stops with an error in cell {cell}: {ename}: {evalue}")
+    if not stored.executed:
+        cells = ", ".join(map(str, stored.unexecuted_code_cells[:10]))
+        return failed(f"code cells never executed in the submitted notebook: {cells}")
+    return passed("every code cell ran and none ended in an error", order_ok=stored.execution_order_ok)
+
+
+def _blocked_events(nb: NotebookEvidence) -> list[dict]:
+    if nb.run is None:
+        return []
+    return [event for event in nb.run.guard_events if event.get("action") == "blocked"]
+
+
+def banned_use(nb: NotebookEvidence, severities: tuple[str, ...] = ("error", "warning")) -> list[str]:
+    """Pretrained weights or downloads, as found in the code or blocked by the guard at run time."""
+    found = [f.detail for f in nb.findings if f.kind in BANNED_KINDS and f.severity in severities]
+    return found + [f"blocked at run time: {e.get('kind')} {e.get('detail')}" for e in _blocked_events(nb)]
+
+
+def no_pretrained(ev: Evidence, item: Item) -> CheckOutcome:
+    nb = ev.notebooks[item.notebook]
+    problem = missing_notebook(nb)
+    if problem is not None:
+        return problem
+    details = banned_use(nb)
+    if details:
+        return failed("pretrained weights or downloads: " + "; ".join(details[:5]), findings=details)
+    return passed("no pretrained weights or downloads found in the code or seen at run time")

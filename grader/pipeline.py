@@ -1,0 +1,309 @@
+"""Grade one submission: intake, static evidence, sandboxed runs, checks, rubric, and an atomic result.json.
+
+Every stage records what it found as evidence; the checks turn evidence into verdicts and the rubric turns
+verdicts into points. A broken or hostile submission still ends in a written result with its reasons.
+"""
+
+from __future__ import annotations
+
+import functools
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from grader import __version__
+from grader.checks import evaluate, uniform_outcomes
+from grader.coursedata.quick import quick_subset
+from grader.errors import GraderError
+from grader.evidence.bundle import Evidence, Labels, NotebookEvidence
+from grader.evidence.consistency import claim_findings, outcome_findings
+from grader.execute import SandboxSpec, run_notebook, sandbox_available
+from grader.execute.evaluation import WAIT_MARGIN_S, FreshProcess
+from grader.intake import (
+    ExpectedFile,
+    IntakeRejected,
+    content_sha256,
+    locate_files,
+    submission_id,
+    unpack_submission,
+)
+from grader.paths import COURSE_TOOLS
+from grader.records import (
+    RESULT_FILE,
+    RUNS_DIR,
+    SUBMISSION_DIR,
+    CheckOutcome,
+    Finding,
+    Mode,
+    Result,
+    write_result,
+)
+from grader.rubric import load_rubric, resolve_rubric
+from grader.rubric.model import Rubric
+from grader.rubric.scoring import apply_rubric
+from grader.static import load_notebook, parse_stored_outputs, scan_notebook
+from grader.static.predictions import PredictionsError, read_predictions
+from tools import layout
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    rubric: str | Path
+    out_dir: Path
+    data_dir: Path | None = None
+    mode: Mode = "static"
+    sandbox: bool = True
+    gpu: bool | None = None  # None: use the GPU when /dev/nvidia0 exists
+    cache_dir: Path | None = None  # where quick mode keeps its data subset (default OUT/.cache)
+
+
+def grade_submission(src: Path, options: GradeOptions) -> Result:
+    """Grade SRC (a zip or a folder) and write ``OUT/<submission-id>/result.json``; return the result."""
+    started = time.perf_counter()
+    src = Path(src)
+    if not src.exists():
+        raise GraderError(f"submission {src} does not exist")
+    rubric = load_rubric(resolve_rubric(options.rubric))
+    if options.mode != "static" and options.data_dir is None:
+        raise GraderError(f"--data is required in {options.mode} mode: the notebooks run on the course data")
+    if options.mode != "static" and options.sandbox and not sandbox_available():
+        raise GraderError(
+            "bubblewrap (bwrap) is not available, so student code cannot be sandboxed: install it "
+            "(make setup does, as root) or pass --no-sandbox to run unsandboxed, which the report will say"
+        )
+    sub_id = submission_id(src)
+    sub_out = Path(options.out_dir) / sub_id
+    if sub_out.exists():
+        shutil.rmtree(sub_out)
+    sub_out.mkdir(parents=True)
+    timings: dict[str, float] = {}
+    findings: list[Finding] = []
+    finish = functools.partial(_finish, rubric, options, src, sub_id, sub_out, findings, timings, started)
+
+    clock = time.perf_counter()
+    root = sub_out / SUBMISSION_DIR
+    try:
+        unpack_submission(src, root, notes=findings)
+    except IntakeRejected as exc:
+        findings.append(Finding(kind="intake-rejected", severity="error", detail=str(exc)))
+        return finish(_rejected(rubric, options.mode), format_ok=False, seed=None, rejection=str(exc))
+    timings["intake_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    evidence, format_ok = _static_evidence(rubric, options, root, findings)
+    timings["static_s"] = time.perf_counter() - clock
+
+    if options.mode != "static":
+        clock = time.perf_counter()
+        _run_notebooks(evidence, options, sub_out)
+        timings["execution_s"] = time.perf_counter() - clock
+        timings |= {f"run_{key}_s": nb.run.duration_s for key, nb in evidence.notebooks.items() if nb.run}
+        timings |= {
+            f"evaluate_{key}_s": nb.evaluation.duration_s
+            for key, nb in evidence.notebooks.items()
+            if nb.evaluation
+        }
+        findings.extend(claim_findings(evidence))
+    outcomes = evaluate(evidence, rubric.items)
+    findings.extend(outcome_findings(evidence, outcomes))
+    _copy_artifacts(evidence, sub_out)
+    # what the runs wrote (checkpoints, or a hostile notebook's junk) goes; their notebooks and logs stay
+    shutil.rmtree(sub_out / RUNS_DIR, ignore_errors=True)
+    return finish(outcomes, format_ok, _seed(evidence))
+
+
+def _rejected(rubric: Rubric, mode: Mode) -> dict[str, CheckOutcome]:
+    """Every automatic item fails with the intake's reason: a rejected upload is graded, not skipped."""
+    refused = CheckOutcome(status="fail", message="the submission was rejected at intake (see findings)")
+    return uniform_outcomes(rubric.items, mode, refused)
+
+
+def _static_evidence(
+    rubric: Rubric, options: GradeOptions, root: Path, findings: list[Finding]
+) -> tuple[Evidence, bool]:
+    expected = [ExpectedFile(spec.key, spec.filename) for spec in rubric.notebooks]
+    if rubric.predictions is not None:
+        expected.append(ExpectedFile("predictions", rubric.predictions.filename))
+    located = locate_files(root, expected, rubric.report.filename if rubric.report else None)
+    findings.extend(located.findings)
+    notebooks = {}
+    for spec in rubric.notebooks:
+        nb = NotebookEvidence(spec=spec, path=located.paths.get(spec.key))
+        if nb.path is not None:
+            nb.loaded = load_notebook(nb.path, spec.filename)
+            nb.findings.extend(nb.loaded.findings)
+            if nb.loaded.nb is not None:
+                nb.stored = parse_stored_outputs(nb.loaded.nb)
+                nb.findings.extend(scan_notebook(nb.loaded.nb, spec.filename))
+        findings.extend(nb.findings)
+        notebooks[spec.key] = nb
+    evidence = Evidence(
+        rubric=rubric,
+        mode=options.mode,
+        notebooks=notebooks,
+        labels=_labels(options.data_dir),
+        files={"report": located.paths.get("report"), "predictions": located.paths.get("predictions")},
+    )
+    if rubric.predictions is not None:
+        path = evidence.files["predictions"]
+        if path is None:
+            evidence.predictions_error = f"{rubric.predictions.filename} was not found in the submission"
+        else:
+            try:
+                evidence.predictions = read_predictions(
+                    path, [tuple(h) for h in rubric.predictions.headers], _test_rows(rubric, options.data_dir)
+                )
+            except PredictionsError as exc:
+                evidence.predictions_error = str(exc)
+    return evidence, located.format_ok
+
+
+def _test_rows(rubric: Rubric, data_dir: Path | None) -> int:
+    """Rows predictions.csv must have: the course data's test images when known, else the rubric's count."""
+    test_images = data_dir / layout.TEST_IMAGES if data_dir is not None else None
+    if test_images is None or not test_images.is_file():
+        return rubric.predictions.rows
+    return int(np.load(test_images, mmap_mode="r").shape[0])
+
+
+def _labels(data_dir: Path | None) -> Labels:
+    """Validation labels (students have them too) and the hidden test labels, read in this process only."""
+    if data_dir is None:
+        return Labels()
+    val = data_dir / layout.VAL_LABELS
+    hidden = data_dir / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS
+    return Labels(
+        val=np.load(val, allow_pickle=False) if val.is_file() else None,
+        test=np.load(hidden, allow_pickle=False) if hidden.is_file() else None,
+    )
+
+
+def _gpu_present() -> bool:
+    return Path("/dev/nvidia0").exists()
+
+
+def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> None:
+    """Each notebook in a kernel of its own, on a private copy of its folder, one after another."""
+    rubric = evidence.rubric
+    limits = rubric.limits_for(options.mode)
+    data_dir = options.data_dir
+    if options.mode == "quick":
+        data_dir = quick_subset(
+            data_dir, rubric.quick.subset, options.cache_dir or options.out_dir / ".cache"
+        )
+    run_labels = _labels(data_dir)
+    evidence.labels.val, evidence.labels.run_test = run_labels.val, run_labels.test
+    gpu = _gpu_present() if options.gpu is None else options.gpu
+    for key, nb in evidence.notebooks.items():
+        if nb.loaded is None or nb.loaded.nb is None:
+            continue
+        work = sub_out / RUNS_DIR / key
+        artifacts = sub_out / RUNS_DIR / f"{key}.grader"  # beside the run's folder, outside every mount
+        shutil.copytree(nb.path.parent, work, symlinks=True)
+        spec = SandboxSpec(
+            work_dir=work,
+            data_dir=data_dir,
+            tools_dir=COURSE_TOOLS,
+            memory_mb=limits.memory_mb,
+            max_processes=limits.max_processes,
+            max_file_mb=int(limits.max_file_mb),
+            max_disk_mb=int(limits.max_disk_mb),
+            gpu=gpu,
+        )
+        overrides = rubric.quick.overrides.get(key) if options.mode == "quick" else None
+        # started now, it has loaded its interpreter and torch by the time the trained weights exist
+        fresh = FreshProcess(
+            sub_out / RUNS_DIR / f"{key}.eval",
+            data_dir,
+            spec,
+            sandboxed=options.sandbox,
+            timeout_s=limits.cell_timeout_s,
+            wait_limit_s=limits.notebook_timeout_s + WAIT_MARGIN_S,
+        )
+        try:
+            nb.run = run_notebook(
+                work / nb.path.name,
+                spec,
+                cell_timeout_s=limits.cell_timeout_s,
+                notebook_timeout_s=limits.notebook_timeout_s,
+                artifacts_dir=artifacts,
+                overrides=overrides,
+                sandboxed=options.sandbox,
+            )
+        except BaseException:
+            fresh.cancel()
+            raise
+        if nb.run.executed_notebook is not None:
+            nb.run_stored = parse_stored_outputs(nbformat.read(nb.run.executed_notebook, as_version=4))
+        if nb.run.state_dict is not None:
+            nb.evaluation = fresh.evaluate(nb.loaded.nb, nb.run, nb.path.parent)
+            if evidence.labels.val is not None:
+                nb.evaluation.prefer_best(evidence.labels.val)
+        else:
+            fresh.cancel()
+
+
+def _seed(evidence: Evidence) -> int | None:
+    """The seed every run got, or None when nothing ran or a run could not be seeded (its notes say why)."""
+    seeds = {nb.run.seed for nb in evidence.notebooks.values() if nb.run is not None}
+    return seeds.pop() if len(seeds) == 1 else None
+
+
+def _copy_artifacts(evidence: Evidence, sub_out: Path) -> None:
+    """Executed notebooks and kernel logs beside result.json, named after the expected notebooks."""
+    for nb in evidence.notebooks.values():
+        if nb.run is None:
+            continue
+        if nb.run.executed_notebook and Path(nb.run.executed_notebook).is_file():
+            (sub_out / "notebooks").mkdir(exist_ok=True)
+            shutil.copy(nb.run.executed_notebook, sub_out / "notebooks" / nb.spec.filename)
+        if nb.run.log_path and Path(nb.run.log_path).is_file():
+            (sub_out / "logs").mkdir(exist_ok=True)
+            shutil.copy(nb.run.log_path, sub_out / "logs" / f"{nb.spec.key}.log")
+
+
+def _finish(
+    rubric: Rubric,
+    options: GradeOptions,
+    src: Path,
+    sub_id: str,
+    sub_out: Path,
+    findings: list[Finding],
+    timings: dict[str, float],
+    started: float,
+    outcomes: dict[str, CheckOutcome],
+    format_ok: bool,
+    seed: int | None,
+    rejection: str | None = None,
+) -> Result:
+    scored = apply_rubric(rubric, outcomes, options.mode, format_ok)
+    timings["total_s"] = time.perf_counter() - started
+    result = Result(
+        submission_id=sub_id,
+        input_sha256=content_sha256(src),
+        rubric=rubric.name,
+        mode=options.mode,
+        score=scored.total,
+        max_score=scored.max_score,
+        bonus=scored.bonus,
+        deductions=scored.deductions + ([f"rejected at intake: {rejection}"] if rejection else []),
+        checks=scored.checks,
+        findings=findings,
+        sandboxed=None if options.mode == "static" else options.sandbox,
+        timings={name: round(seconds, 3) for name, seconds in timings.items()},
+        environment={
+            "grader": __version__,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "gpu": _gpu_present() if options.gpu is None else options.gpu,
+            "seed": seed,
+        },
+    )
+    write_result(result, sub_out / RESULT_FILE)
+    return result

@@ -1,0 +1,1 @@
+"""Sample submissions and classes made from the reference notebooks, for the demo, tests and benchmarks."""

@@ -1,0 +1,60 @@
+"""A rubric sized for the small synthetic course data, and helpers that write crafted submissions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat import v4
+
+from tests.rubrics import tuned_f20_rubric
+from tools import layout
+
+
+@pytest.fixture(scope="session")
+def small_rubric(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The F20 rubric with a quick-mode subset that fits the small synthetic data."""
+    subset = {"train": 400, "val": 100, "test": 100}
+    return tuned_f20_rubric(tmp_path_factory.mktemp("rubric") / "f20-small.yaml", subset)
+
+
+def hidden_labels(course: Path) -> np.ndarray:
+    return np.load(course / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
+
+
+def write_predictions(path: Path, labels: np.ndarray, header: str = "Id,Label") -> Path:
+    path.write_text(header + "\n" + "".join(f"{i},{int(y)}\n" for i, y in enumerate(labels)))
+    return path
+
+
+def code_notebook(*cells: str, outputs: dict[int, str] | None = None) -> nbformat.NotebookNode:
+    """A notebook of code cells; OUTPUTS maps a cell index to the text it printed (the cell counts as run)."""
+    nb = v4.new_notebook(cells=[v4.new_code_cell(source) for source in cells])
+    for index, text in (outputs or {}).items():
+        nb.cells[index].outputs = [v4.new_output("stream", name="stdout", text=text)]
+    for count, cell in enumerate(nb.cells, start=1):
+        cell.execution_count = count
+    return nb
+
+
+def training_log(accuracies: list[float]) -> str:
+    lines = [
+        "Training loss: 1.0000, Training accuracy: 0.5000\n"
+        f"Validation loss: 1.0000, Validation accuracy: {a:.4f}\n"
+        for a in accuracies
+    ]
+    return "".join(lines) + f"==> Optimization finished! Best validation accuracy: {max(accuracies):.4f}\n"
+
+
+def submission_folder(
+    root: Path, notebooks: dict[str, nbformat.NotebookNode], predictions: Path | None
+) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, nb in notebooks.items():
+        nbformat.write(nb, root / name)
+    if predictions is not None:
+        (root / "predictions.csv").write_bytes(predictions.read_bytes())
+    (root / "report.pdf").write_bytes(b"%PDF-1.4\n%report\n")
+    return root

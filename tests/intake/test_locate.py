@@ -1,0 +1,236 @@
+"""Finding the handout's files: exact layouts pass silently, realistic slips are accepted and reported."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.intake.locate import NESTED_DIR, ExpectedFile, locate_files
+from grader.intake.unpack import IntakeLimits
+from grader.paths import COURSE_TOOLS
+
+LAB1, DEV, RESNET = "lenet5-cifar10.ipynb", "lenet5-cifar10-dev.ipynb", "resnet-cifar10.ipynb"
+EXPECTED = [
+    ExpectedFile("lab1", LAB1),
+    ExpectedFile("lab2", DEV),
+    ExpectedFile("lab3", RESNET),
+    ExpectedFile("predictions", "predictions.csv"),
+]
+
+
+def make_tree(root: Path, names: list[str]) -> Path:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(name)
+    return root
+
+
+def rel(root: Path, path: Path | None) -> str | None:
+    return None if path is None else path.relative_to(root).as_posix()
+
+
+def kinds(located) -> list[tuple[str, str]]:
+    return [(f.kind, f.severity) for f in located.findings]
+
+
+@pytest.mark.parametrize("folder", ["", "code/", "hw2/code/"])
+def test_exact_layout_passes_without_findings(tmp_path: Path, folder: str) -> None:
+    root = make_tree(
+        tmp_path, [folder + LAB1, folder + DEV, folder + RESNET, "predictions.csv", "report.pdf"]
+    )
+    located = locate_files(root, EXPECTED)
+    assert located.findings == []
+    assert located.format_ok
+    assert rel(root, located.paths["lab2"]) == folder + DEV
+    assert rel(root, located.paths["report"]) == "report.pdf"
+
+
+@pytest.mark.parametrize(
+    ("name", "penalised"),
+    [("resnet_cifar10.ipynb", False), ("ResNet_CIFAR10.ipynb", False), ("ResNet-CIFAR10 (2).ipynb", True)],
+)
+def test_only_case_and_separators_are_forgiven_without_deduction(
+    tmp_path: Path, name: str, penalised: bool
+) -> None:
+    root = make_tree(tmp_path, [LAB1, DEV, name, "predictions.csv", "report.pdf"])
+    located = locate_files(root, EXPECTED)
+    assert rel(root, located.paths["lab3"]) == name
+    assert located.format_ok is not penalised
+    assert kinds(located) == [("file-name", "warning" if penalised else "info")]
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("LeNet5-CIFAR10.ipynb", "lab1"),
+        ("lenet5_cifar10.ipynb", "lab1"),
+        ("lenet5 cifar10.ipynb", "lab1"),
+        ("Lenet5_cifar10 (1).ipynb", "lab1"),
+        ("Copy of lenet5-cifar10.ipynb", "lab1"),
+        ("lenet5-cifar10_final.ipynb", "lab1"),
+        ("doejohn_12345_67890_lenet5-cifar10-1.ipynb", "lab1"),
+        ("lenet5-cifar10-dev1.ipynb", "lab2"),
+        ("LeNet5_CIFAR10_Dev.ipynb", "lab2"),
+        ("resnet_cifar10.ipynb", "lab3"),
+        ("ResNet-CIFAR10 (2).ipynb", "lab3"),
+        ("predictions (1).csv", "predictions"),
+    ],
+)
+def test_tolerant_names_are_accepted_and_reported(tmp_path: Path, name: str, key: str) -> None:
+    located = locate_files(make_tree(tmp_path, [name]), EXPECTED, report_pattern=None)
+    assert rel(tmp_path, located.paths[key]) == name
+    wanted = next(e.filename for e in EXPECTED if e.key == key)
+    typed_differently = name.lower().replace("_", "-").replace(" ", "-") == wanted
+    noted = [f for f in located.findings if f.kind == "file-name"]
+    assert [(f.severity, f.detail) for f in noted] == [
+        ("info" if typed_differently else "warning", f"found {name!r} for expected {wanted!r}")
+    ]
+    others = [k for k, path in located.paths.items() if k != key]
+    assert all(located.paths[k] is None for k in others), "one file must never fill two expected slots"
+
+
+def test_lab1_and_lab2_are_never_confused(tmp_path: Path) -> None:
+    only_dev = locate_files(make_tree(tmp_path / "a", [DEV]), EXPECTED[:2], report_pattern=None)
+    assert only_dev.paths["lab1"] is None and only_dev.paths["lab2"] is not None
+    assert "unmatched .ipynb" not in only_dev.findings[0].detail
+
+    only_dev_renamed = locate_files(
+        make_tree(tmp_path / "b", ["LeNet5_CIFAR10_dev.ipynb"]), EXPECTED[:2], None
+    )
+    assert only_dev_renamed.paths["lab1"] is None
+    assert only_dev_renamed.paths["lab2"].name == "LeNet5_CIFAR10_dev.ipynb"
+
+    both = locate_files(
+        make_tree(tmp_path / "c", ["LeNet5_CIFAR10.ipynb", "lenet5_cifar10_dev1.ipynb"]), EXPECTED[:2], None
+    )
+    assert both.paths["lab1"].name == "LeNet5_CIFAR10.ipynb"
+    assert both.paths["lab2"].name == "lenet5_cifar10_dev1.ipynb"
+
+
+def test_missing_file_names_what_was_expected_and_what_was_there(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, [LAB1, DEV, "resnet20-cifar10.ipynb", "predictions.csv"])
+    located = locate_files(root, EXPECTED, report_pattern=None)
+    assert located.paths["lab3"] is None
+    assert not located.format_ok
+    [missing] = [f for f in located.findings if f.kind == "missing-file"]
+    assert missing.severity == "error"
+    assert "'resnet-cifar10.ipynb'" in missing.detail and "'resnet20-cifar10.ipynb'" in missing.detail
+
+
+def test_duplicates_prefer_exact_then_shallowest_then_newest(tmp_path: Path) -> None:
+    exact = locate_files(make_tree(tmp_path / "a", [LAB1, "lenet5-cifar10 (1).ipynb"]), EXPECTED[:1], None)
+    assert exact.paths["lab1"].name == LAB1
+    assert exact.format_ok, "an exact file with a stray copy beside it still follows the handout"
+    [dup] = [f for f in exact.findings if f.kind == "duplicate-file"]
+    assert dup.severity == "warning"
+    assert f"used {LAB1!r}" in dup.detail and "'lenet5-cifar10 (1).ipynb'" in dup.detail
+
+    shallow = locate_files(make_tree(tmp_path / "b", ["old/v1/" + LAB1, "code/" + LAB1]), EXPECTED[:1], None)
+    assert rel(tmp_path / "b", shallow.paths["lab1"]) == "code/" + LAB1
+
+    newest = locate_files(
+        make_tree(tmp_path / "c", ["lenet5_cifar10 (1).ipynb", "lenet5_cifar10 (2).ipynb"]),
+        EXPECTED[:1],
+        None,
+    )
+    assert newest.paths["lab1"].name == "lenet5_cifar10 (2).ipynb"
+    again = locate_files(tmp_path / "c", EXPECTED[:1], None)
+    assert again.paths == newest.paths and again.findings == newest.findings
+
+
+def test_a_file_deeper_than_two_folders_is_found_but_not_exact(tmp_path: Path) -> None:
+    located = locate_files(make_tree(tmp_path, ["a/b/c/" + LAB1]), EXPECTED[:1], None)
+    assert rel(tmp_path, located.paths["lab1"]) == "a/b/c/" + LAB1
+    assert not located.format_ok
+    assert "deeper than two folders" in located.findings[0].detail
+
+
+def test_report_is_found_and_missing_report_is_an_error(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "a", [LAB1, "figures.pdf", "hw2_report.PDF"])
+    located = locate_files(root, EXPECTED[:1])
+    assert located.paths["report"].name == "hw2_report.PDF"
+    assert ("duplicate-file", "info") in kinds(located)
+    assert located.format_ok
+
+    without = locate_files(make_tree(tmp_path / "b", [LAB1]), EXPECTED[:1])
+    assert without.paths["report"] is None
+    assert ("missing-file", "error") in kinds(without) and not without.format_ok
+
+
+def make_zip(path: Path, files: dict[str, str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return path
+
+
+def test_nested_code_zip_is_unpacked_and_searched(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, ["predictions.csv", "report.pdf"])
+    make_zip(root / "code.zip", {LAB1: "1", "code/" + DEV: "2", RESNET: "3", "__MACOSX/._x": "junk"})
+    make_zip(root / "cifar10_trainval_f20.zip", {"train-images-batch.npy": "x"})  # course data, not searched
+    located = locate_files(root, EXPECTED)
+    assert kinds(located) == [("junk-ignored", "info")] and located.format_ok
+    assert located.paths["lab1"].read_text() == "1"
+    assert located.paths["lab2"].read_text() == "2"
+    assert located.paths["lab1"].is_relative_to(root / NESTED_DIR)
+    again = locate_files(root, EXPECTED)
+    assert again.findings == located.findings and again.paths["lab3"].read_text() == "3"
+
+
+def test_a_notebook_both_loose_and_in_code_zip_is_a_duplicate(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, [LAB1])
+    make_zip(root / "code.zip", {LAB1: "zipped"})
+    located = locate_files(root, EXPECTED[:1], None)
+    assert located.paths["lab1"].read_text() == "zipped"
+    [dup] = located.findings
+    assert dup.kind == "duplicate-file" and f"'code.zip:{LAB1}'" in dup.detail and f"'{LAB1}'" in dup.detail
+
+
+def test_a_hostile_nested_zip_is_reported_not_raised(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, ["predictions.csv"])
+    make_zip(root / "code.zip", {f"f{i}.txt": "x" for i in range(5)})
+    located = locate_files(root, EXPECTED, None, limits=IntakeLimits(max_files=3))
+    assert ("nested-zip", "error") in kinds(located)
+    assert "code.zip was not searched" in located.findings[0].detail
+    assert located.paths["lab1"] is None and not located.format_ok
+
+
+def copy_course_tools(dest: Path) -> Path:
+    dest.mkdir(parents=True)
+    for module in COURSE_TOOLS.glob("*.py"):
+        shutil.copy(module, dest / module.name)
+    return dest
+
+
+def test_course_tools_copy_is_reported_and_compared(tmp_path: Path) -> None:
+    assert (COURSE_TOOLS / "dataset.py").is_file()
+    same = tmp_path / "same"
+    copy_course_tools(same / "code" / "tools")
+    located = locate_files(make_tree(same, ["code/" + LAB1]), EXPECTED[:1], None)
+    assert kinds(located) == [("course-tools-copy", "info")]
+    assert "ignored: the grader supplies the course tools package" in located.findings[0].detail
+
+    crlf = tmp_path / "crlf"
+    tools = copy_course_tools(crlf / "tools")
+    for module in tools.glob("*.py"):
+        module.write_bytes(module.read_bytes().replace(b"\n", b"\r\n"))
+    assert kinds(locate_files(make_tree(crlf, [LAB1]), EXPECTED[:1], None)) == [("course-tools-copy", "info")]
+
+    edited = tmp_path / "edited"
+    tools = copy_course_tools(edited / "tools")
+    (tools / "dataset.py").write_text("# made it faster\n")
+    (tools / "helpers.py").write_text("x = 1\n")
+    located = locate_files(edited, EXPECTED[:1], None)
+    [diff] = [f for f in located.findings if f.kind == "course-tools-edited"]
+    assert diff.severity == "warning"
+    assert "edited dataset.py" in diff.detail and "added helpers.py" in diff.detail
+
+
+def test_keys_must_be_unique(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unique"):
+        locate_files(tmp_path, [ExpectedFile("a", LAB1), ExpectedFile("a", DEV)])

@@ -1,0 +1,90 @@
+"""The students' pre-check: their course data as they keep it, no hidden labels, a fix for every failure."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+from grader.coursedata import build_course_data
+from grader.paths import REFERENCE_NOTEBOOKS
+from grader.precheck import course_data_view
+from tests.paths import STUDENT_TEMPLATE
+from tools import layout
+
+
+@pytest.fixture(scope="module")
+def course_zips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The course data as students get it: the two zips only (built from 2,000 synthetic images)."""
+    built = tmp_path_factory.mktemp("course") / "data"
+    build_course_data("synthetic:2000", built, relabel_seed=3)
+    zips = tmp_path_factory.mktemp("student-data") / "data"
+    zips.mkdir()
+    for archive in built.glob("*.zip"):
+        shutil.copy(archive, zips)
+    return zips
+
+
+def test_zips_are_unpacked_into_a_view_without_hidden_labels(synthetic_course: Path, tmp_path: Path) -> None:
+    only_zips = tmp_path / "data"
+    only_zips.mkdir()
+    for archive in synthetic_course.glob("*.zip"):
+        shutil.copy(archive, only_zips)
+    with course_data_view(only_zips) as view:
+        assert sorted(p.name for p in view.iterdir()) == sorted(layout.TRAINVAL_FILES + layout.TEST_FILES)
+        unpacked = view
+    assert not unpacked.exists()  # a temporary view
+    assert sorted(p.name for p in only_zips.iterdir()) == sorted(
+        a.name for a in synthetic_course.glob("*.zip")
+    )
+
+    # the .npy files of a folder with hidden labels (a TA's copy): linked, hidden/ left out
+    with course_data_view(synthetic_course) as view:
+        assert not (view / layout.HIDDEN_DIR).exists()
+        assert (view / layout.TRAIN_IMAGES).resolve() == (synthetic_course / layout.TRAIN_IMAGES).resolve()
+
+
+def test_missing_course_data_is_explained(tmp_path: Path, capsys) -> None:
+    (tmp_path / "lenet5-cifar10.ipynb").write_text("{}")
+    assert main(["precheck", str(tmp_path)]) == 2
+    assert "no course data at" in capsys.readouterr().err
+    (tmp_path / "data").mkdir()
+    assert main(["precheck", str(tmp_path)]) == 2
+    assert "cifar10_trainval_*.zip" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_blank_template_fails_with_a_fix_for_each_failure(
+    course_zips: Path, tmp_path: Path, capsys
+) -> None:
+    homework = tmp_path / "homework"
+    shutil.copytree(STUDENT_TEMPLATE, homework, symlinks=False)
+    shutil.copytree(course_zips, homework / "data")
+    assert main(["precheck", str(homework)]) == 1
+    printed = capsys.readouterr().out
+    failures = [line for line in printed.splitlines() if line.startswith("  FAIL ")]
+    assert failures and all(" -- fix: " in line for line in failures)
+    assert any(line.startswith("  FAIL lab1.c:") and "NotImplementedError" in line for line in failures)
+    assert any(line.startswith("  FAIL lab1.f.params:") and "62,006" in line for line in failures)
+    assert "  TODO executed.lenet5:" in printed  # not run yet: a reminder, not a failure
+    assert "lab3.b: skipped" in printed and "TAs" in printed
+    assert printed.rstrip().splitlines()[-1].startswith("FAILED:")
+
+
+@pytest.mark.slow
+def test_the_reference_solution_passes(course_zips: Path, tmp_path: Path, capsys) -> None:
+    homework = tmp_path / "homework"
+    homework.mkdir()
+    for notebook in REFERENCE_NOTEBOOKS.glob("*.ipynb"):
+        shutil.copy(notebook, homework)
+    shutil.copytree(course_zips, homework / "data")
+    code = main(["precheck", str(homework), "--rubric", "ece590-hw2-f20", "--out", str(tmp_path / "kept")])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "  FAIL " not in printed and printed.rstrip().splitlines()[-1].startswith("OK:")
+    assert list((tmp_path / "kept").glob("*/notebooks/lenet5-cifar10.ipynb"))  # executed copies kept
+    assert sorted(p.name for p in (homework / "data").iterdir()) == sorted(
+        p.name for p in course_zips.iterdir()
+    )
