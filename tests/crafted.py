@@ -1,4 +1,4 @@
-"""A rubric sized for the small synthetic course data, and helpers that write crafted submissions."""
+"""Helpers that write crafted submissions: notebooks, training logs, predictions and their folders."""
 
 from __future__ import annotations
 
@@ -6,18 +6,9 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
-import pytest
 from nbformat import v4
 
-from tests.rubrics import tuned_f20_rubric
 from tools import layout
-
-
-@pytest.fixture(scope="session")
-def small_rubric(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The F20 rubric with a quick-mode subset that fits the small synthetic data."""
-    subset = {"train": 400, "val": 100, "test": 100}
-    return tuned_f20_rubric(tmp_path_factory.mktemp("rubric") / "f20-small.yaml", subset)
 
 
 def hidden_labels(course: Path) -> np.ndarray:
