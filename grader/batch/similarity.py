@@ -46,7 +46,7 @@ from grader.template import render_template
 SIMILARITY_FILE = "similarity.json"
 SIMILARITY_DIR = ".similarity"
 CACHE_DIR = ".normalised"
-TEMPLATE_DIR = ".template"  # the student template, as boilerplate
+TEMPLATE_DIR = "template"  # the student template, as boilerplate
 NORMALISER_VERSION = "1"  # part of the cache key: bump it when `normalise` changes
 # A few shared lines are no evidence: the same one-line edit of the template by two students shares about
 # 2k tokens around it, all of their non-boilerplate code, which would score 100%. Both notebooks of a pair
@@ -286,7 +286,7 @@ def _covered(fingerprint: _Print, shared: set[int]) -> int:
 def _default_boilerplate(code_dir: Path) -> tuple[Path, ...]:
     """The template derived from the shipped reference notebooks (what every student starts from), and the
     reference notebooks themselves."""
-    template_dir = code_dir / TEMPLATE_DIR
+    template_dir = code_dir / CACHE_DIR / TEMPLATE_DIR  # inside the cache, which stale-code removal keeps
     template_dir.mkdir(parents=True, exist_ok=True)
     for name, data in render_template(REFERENCE_NOTEBOOKS).items():
         if name.endswith(".ipynb"):
