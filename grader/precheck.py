@@ -24,6 +24,7 @@ from grader.intake.locate import REPORT_KEY
 from grader.pipeline import GradeOptions, grade_submission
 from grader.records import CheckResult, Result
 from grader.rubric import Item, Rubric, load_rubric, resolve_rubric
+from grader.rubric.catalogue import PREDICTIONS_CHECKS
 from grader.static import load_notebook
 from tools import archive, layout
 
@@ -32,7 +33,6 @@ DATA_DIR = "data"
 # Never part of a hand-in: version control, CI, virtual environments and caches.
 _NOT_SUBMITTED = frozenset({".git", ".github", ".venv", "venv", "__pycache__", ".ipynb_checkpoints"})
 _LAYOUT_FINDINGS = frozenset({"file-name", "duplicate-file"})
-_PREDICTION_CHECKS = frozenset({"predictions_format", "holdout_accuracy", "predictions_agreement"})
 _MODEL_HINTS = {
     "lenet5": "LeNet-5 of Table 1 has 62,006 parameters: check kernel sizes and padding",
     "resnet20": (
@@ -151,7 +151,7 @@ def classify(result: Result, rubric: Rubric, submission: Path) -> PrecheckReport
             problem = Problem(check.id, check.message, hint_for(item, rubric))
             pending = (
                 item.check in ("notebook_executed", "val_accuracy") and item.notebook in never_run
-            ) or (item.check in _PREDICTION_CHECKS and located.paths.get("predictions") is None)
+            ) or (item.check in PREDICTIONS_CHECKS and located.paths.get("predictions") is None)
             (report.todo if pending else report.failures).append(problem)
     for finding in located.findings:
         if finding.kind in _LAYOUT_FINDINGS and finding.severity != "info":

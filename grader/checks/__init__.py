@@ -1,4 +1,5 @@
-"""The check kinds a rubric may name, each a function from the gathered evidence to a verdict."""
+"""The function behind each automatic kind of ``grader.rubric.catalogue``: from the gathered evidence to a
+verdict. The catalogue says which kinds exist; this binds them, and a test keeps the two in step."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from grader.checks import accuracy, files, model, training
 from grader.evidence.bundle import Evidence
 from grader.records import CheckOutcome, Mode
-from grader.rubric.model import Item
+from grader.rubric.item import Item
 
 Check = Callable[[Evidence, Item], CheckOutcome]
 

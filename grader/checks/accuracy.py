@@ -11,7 +11,7 @@ from grader.checks.training import fresh_val_accuracy
 from grader.evidence.bundle import Evidence, NotebookEvidence
 from grader.evidence.consistency import contradicted
 from grader.records import CheckOutcome
-from grader.rubric.model import Item
+from grader.rubric.item import Item
 from grader.static.predictions import agreement
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from grader.checks.common import failed, missing_notebook, passed
 from grader.evidence.bundle import Evidence, NotebookEvidence
 from grader.records import CheckOutcome
-from grader.rubric.model import Item
+from grader.rubric.item import Item
 
 BANNED_KINDS = {"pretrained-weights", "download", "shell-download"}
 

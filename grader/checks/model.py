@@ -5,7 +5,7 @@ from __future__ import annotations
 from grader.checks.common import failed, passed, rebuilt_model
 from grader.evidence.bundle import Evidence
 from grader.records import CheckOutcome
-from grader.rubric.model import Item
+from grader.rubric.item import Item
 
 SWISH_TOLERANCE = 1e-3
 

@@ -9,7 +9,7 @@ from grader.checks.common import failed, measured_predictions, passed, probe_sec
 from grader.evidence.bundle import Evidence, NotebookEvidence
 from grader.evidence.consistency import chance_bar, measured_test_accuracy, measured_val_accuracy
 from grader.records import CheckOutcome
-from grader.rubric.model import Item
+from grader.rubric.item import Item
 
 
 def runs(ev: Evidence, item: Item) -> CheckOutcome:

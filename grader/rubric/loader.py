@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from grader.errors import GraderError
 from grader.paths import RUBRICS_DIR
 
-from .model import Loc, Rubric, RubricProblems
+from .base import Loc, RubricProblems
+from .model import Rubric
 
 
 class RubricError(GraderError):

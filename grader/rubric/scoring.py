@@ -21,7 +21,9 @@ from pydantic import BaseModel, Field
 
 from grader.records import CheckOutcome, CheckResult, CheckStatus, Mode
 
-from .model import MODES, Item, Partial, Rubric
+from .base import MODES
+from .item import Item, Partial
+from .model import Rubric
 
 
 class Scored(BaseModel):
