@@ -12,7 +12,7 @@ from grader.evidence.bundle import Evidence, NotebookEvidence
 from grader.evidence.consistency import contradicted
 from grader.records import CheckOutcome
 from grader.rubric.item import Item
-from grader.static.predictions import agreement
+from tools.predictions import agreement
 
 
 def _claimed(nb: NotebookEvidence) -> dict:

@@ -4,7 +4,6 @@ and predictions.csv for the held-out test images, scored when the TA-only hidden
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -12,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from grader.static.predictions import accuracy, read_predictions
 from reference.data import CourseData
 from reference.train import TrainConfig, TrainResult, predict, train
 from reference.train.device import resolve_device
 from tools import layout
+from tools.predictions import accuracy, read_predictions, write_predictions
 
 from .plots import plot_curves
 from .report import environment, markdown_table, percent, write_json, write_summary
@@ -113,15 +112,6 @@ def run_lab3(data: CourseData, data_dir: Path, out_dir: Path, config: TrainConfi
     write_json(out_dir / "results.json", results)
     _write_summary(results, result, out_dir / "summary.md")
     return results
-
-
-def write_predictions(labels: np.ndarray, path: Path) -> Path:
-    """The course format: header Id,Label, then one row per test image, ids 0..N-1 in order."""
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["Id", "Label"])
-        writer.writerows((index, int(label)) for index, label in enumerate(labels))
-    return path
 
 
 def score(labels: np.ndarray, hidden: Path, count: int) -> float | None:
