@@ -27,6 +27,7 @@ from grader.rubric import Item, Rubric, load_rubric, resolve_rubric
 from grader.rubric.catalogue import PREDICTIONS_CHECKS
 from grader.static import load_notebook
 from tools import archive, layout
+from tools.predictions import header_line
 
 DEFAULT_RUBRIC = "ece590-hw2-f20"
 DATA_DIR = "data"
@@ -254,7 +255,7 @@ def _accuracy_hint(item: Item, rubric: Rubric) -> str:
 
 def _predictions_hint(item: Item, rubric: Rubric) -> str:
     spec = rubric.predictions
-    header = ",".join(spec.headers[0]) if spec else "Id,Label"
+    header = header_line(spec.headers[0]) if spec else header_line()
     name = spec.filename if spec else "predictions.csv"
     return f"write {name} with the header {header}, one row per test image, ids in order, labels 0 to 9"
 

@@ -15,6 +15,7 @@ from nbformat import NotebookNode
 
 import tools
 from grader.errors import GraderError
+from tools.predictions import header_line, predictions_text
 
 SOLUTION_BEGIN = "# BEGIN SOLUTION"
 SOLUTION_END = "# END SOLUTION"
@@ -91,6 +92,7 @@ def _title(nb: NotebookNode) -> str:
 
 def _readme(titles: dict[str, str]) -> str:
     rows = "\n".join(f"| `{name}` | {title} |" for name, title in sorted(titles.items(), key=lambda i: i[1]))
+    header = header_line()
     return f"""# CIFAR-10 CNN homework: starter notebooks
 
 This folder is generated from the reference solution by the course's grader; do not edit it by hand.
@@ -121,7 +123,7 @@ them there on first use and never download anything. Do not edit or move `tools/
   `pip install git+<course grader repository URL>`. On GitHub, `.github/workflows/precheck.yml` runs it
   on every push once the repository variables `GRADER_REPO_URL` and `COURSE_DATA_URL` are set.
 - Run every notebook top to bottom with your final settings and save it with its outputs.
-- Lab 3 writes `predictions.csv` in the format of `{SAMPLE_CSV}`: the header `Id,Label`, then one row per
+- Lab 3 writes `predictions.csv` in the format of `{SAMPLE_CSV}`: the header `{header}`, then one row per
   test image, ids 0 to {TEST_IMAGES - 1} in order, integer labels 0 to 9.
 - Submit the PDF report, `code.zip` holding the three notebooks under exactly these names, and
   `predictions.csv`.
@@ -139,7 +141,7 @@ def render_template(reference_dir: Path) -> dict[str, bytes]:
         nb = nbformat.read(path, as_version=4)
         titles[path.name] = _title(nb)
         files[path.name] = (nbformat.writes(template_notebook(nb, path.name)) + "\n").encode()
-    files[SAMPLE_CSV] = ("Id,Label\n" + "".join(f"{i},0\n" for i in range(TEST_IMAGES))).encode()
+    files[SAMPLE_CSV] = predictions_text([0] * TEST_IMAGES).encode()
     files[README] = _readme(titles).encode()
     return files
 

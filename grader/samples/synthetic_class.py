@@ -15,6 +15,7 @@ import numpy as np
 from nbformat import v4
 
 from grader.paths import REFERENCE_NOTEBOOKS
+from tools.predictions import predictions_text
 
 FINISHED = "Optimization finished"
 STUB_PDF = b"%PDF-1.4\n% made-up report\n%%EOF\n"
@@ -71,9 +72,7 @@ def make_class(out: Path, students: int, *, seed: int = 0, rows: int = 10_000) -
                 accuracies = list(np.linspace(0.3, best, epochs))
                 archive.writestr(name, nbformat.writes(executed_copy(notebook, student, accuracies)))
             labels = rng.integers(0, 10, rows)
-            archive.writestr(
-                "predictions.csv", "Id,Label\n" + "".join(f"{i},{y}\n" for i, y in enumerate(labels))
-            )
+            archive.writestr("predictions.csv", predictions_text(labels))
             archive.writestr("report.pdf", STUB_PDF)
         paths.append(path)
     return paths
