@@ -26,7 +26,8 @@ from grader.intake import submission_id
 from grader.pipeline import GradeOptions
 from grader.samples.synthetic_class import make_class
 from tests.corpus.arena import open_arena, snapshot
-from tests.corpus.cases import CASES, LENET, TRAINING, lab1_notebook, write_corpus_rubric
+from tests.corpus.cases import CASES, write_corpus_rubric
+from tests.corpus.cases.notebooks import LENET, TRAINING, lab1_notebook
 
 
 def main() -> None:

@@ -98,7 +98,7 @@ def graded_corpus(
         submissions |= build_all(tuple(c for c in CASES if c.mode == mode), folder, arena)
     watched = (corpus_course, arena.canary.parent, *inputs.values())
     before = snapshot(*watched)
-    out_dirs = {mode: root / f"out-{mode}" for mode in inputs}  # cases.STATIC_OUT names out-static
+    out_dirs = {mode: root / f"out-{mode}" for mode in inputs}  # cases.planting.STATIC_OUT names out-static
     summaries: dict[str, BatchSummary] = {}
     static_before: dict[str, str] = {}
     for mode in inputs:  # static first: the quick batch's attacks aim at its finished results too
