@@ -9,6 +9,7 @@ import pytest
 from grader.coursedata import build_course_data
 from tests.paths import REAL_CIFAR10
 from tests.rubrics import tuned_f20_rubric
+from tests.student_data import CourseDataFactory
 
 
 @pytest.fixture(scope="session")
@@ -20,19 +21,32 @@ def real_cifar10() -> Path:
 
 
 @pytest.fixture(scope="session")
-def synthetic_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Course data from 1,000 synthetic images (900 train / 100 val / 200 test), relabelled with seed 3."""
-    out = tmp_path_factory.mktemp("course") / "synthetic"
-    build_course_data("synthetic:1000", out, relabel_seed=3)
-    return out
+def course_data_factory(tmp_path_factory: pytest.TempPathFactory) -> CourseDataFactory:
+    """Builds each size and seed of synthetic course data once a session: the folders are shared, so a test
+    that changes one must work on its own copy."""
+    built: dict[tuple[int, int | None], Path] = {}
+
+    def course(images: int, relabel_seed: int | None = None) -> Path:
+        key = (images, relabel_seed)
+        if key not in built:
+            out = tmp_path_factory.mktemp(f"course-{images}-seed-{relabel_seed}") / "course"
+            build_course_data(f"synthetic:{images}", out, relabel_seed=relabel_seed)
+            built[key] = out
+        return built[key]
+
+    return course
 
 
 @pytest.fixture(scope="session")
-def e2e_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def synthetic_course(course_data_factory: CourseDataFactory) -> Path:
+    """Course data from 1,000 synthetic images (900 train / 100 val / 200 test), relabelled with seed 3."""
+    return course_data_factory(1000, relabel_seed=3)
+
+
+@pytest.fixture(scope="session")
+def e2e_course(course_data_factory: CourseDataFactory) -> Path:
     """Synthetic course data large enough for the reference notebooks to clear the handout's thresholds."""
-    out = tmp_path_factory.mktemp("e2e") / "course"
-    build_course_data("synthetic:3000", out, relabel_seed=5)
-    return out
+    return course_data_factory(3000, relabel_seed=5)
 
 
 @pytest.fixture(scope="session")

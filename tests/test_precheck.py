@@ -8,30 +8,23 @@ from pathlib import Path
 import pytest
 
 from grader.cli import main
-from grader.coursedata import build_course_data
 from grader.paths import REFERENCE_NOTEBOOKS
 from grader.precheck import course_data_view
 from tests.paths import STUDENT_TEMPLATE
+from tests.student_data import CourseDataFactory, student_data
 from tools import layout
 
 
 @pytest.fixture(scope="module")
-def course_zips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def course_zips(tmp_path_factory: pytest.TempPathFactory, course_data_factory: CourseDataFactory) -> Path:
     """The course data as students get it: the two zips only (built from 2,000 synthetic images)."""
-    built = tmp_path_factory.mktemp("course") / "data"
-    build_course_data("synthetic:2000", built, relabel_seed=3)
-    zips = tmp_path_factory.mktemp("student-data") / "data"
-    zips.mkdir()
-    for archive in built.glob("*.zip"):
-        shutil.copy(archive, zips)
-    return zips
+    return student_data(
+        course_data_factory(2000, relabel_seed=3), tmp_path_factory.mktemp("student-data") / "data"
+    )
 
 
 def test_zips_are_unpacked_into_a_view_without_hidden_labels(synthetic_course: Path, tmp_path: Path) -> None:
-    only_zips = tmp_path / "data"
-    only_zips.mkdir()
-    for archive in synthetic_course.glob("*.zip"):
-        shutil.copy(archive, only_zips)
+    only_zips = student_data(synthetic_course, tmp_path / "data")
     with course_data_view(only_zips) as view:
         assert sorted(p.name for p in view.iterdir()) == sorted(layout.TRAINVAL_FILES + layout.TEST_FILES)
         unpacked = view

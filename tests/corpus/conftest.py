@@ -11,7 +11,6 @@ import pytest
 
 from grader.batch import grade_batch
 from grader.batch.runner import BatchSummary
-from grader.coursedata import build_course_data
 from grader.execute import sandbox_available
 from grader.intake import submission_id
 from grader.pipeline import COURSE_TOOLS, GradeOptions
@@ -19,6 +18,7 @@ from grader.records import RESULT_FILE, read_result
 from tests.corpus.arena import Arena, Listener, arena_secrets, open_arena, snapshot
 from tests.corpus.cases import CASES, Case, build_all, honest_copy, write_corpus_rubric
 from tests.corpus.verdicts import Around
+from tests.student_data import CourseDataFactory
 
 
 @dataclass
@@ -69,11 +69,9 @@ class GradedCorpus:
 
 
 @pytest.fixture(scope="session")
-def corpus_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def corpus_course(course_data_factory: CourseDataFactory) -> Path:
     """Synthetic course data with the real test-set size: 10,000 test images, so 9,999 rows is one short."""
-    out = tmp_path_factory.mktemp("corpus-course") / "course"
-    build_course_data("synthetic:50000", out, relabel_seed=7)
-    return out
+    return course_data_factory(50000, relabel_seed=7)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from grader.coursedata.build import derangement, stratified_split
 from grader.coursedata.sources import load_source
 from grader.errors import DataSourceError
 from tests.coursedata.fake_cifar import fake_batch, write_fake_folder, write_tarball
+from tests.student_data import CourseDataFactory
 from tools import layout
 
 
@@ -91,20 +92,19 @@ def test_same_inputs_give_identical_bytes(tmp_path: Path) -> None:
     assert sha256_tree(other.out) != sha256_tree(first.out)
 
 
-def test_relabelling_makes_original_labels_score_zero(tmp_path: Path) -> None:
-    plain = build_course_data("synthetic:2000", tmp_path / "plain")
-    secret = build_course_data("synthetic:2000", tmp_path / "secret", relabel_seed=11)
-    original = np.load(plain.out / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
-    relabelled = np.load(secret.out / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
+def test_relabelling_makes_original_labels_score_zero(course_data_factory: CourseDataFactory) -> None:
+    plain, secret = course_data_factory(2000), course_data_factory(2000, relabel_seed=11)
+    original = np.load(plain / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
+    relabelled = np.load(secret / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
     # Same split seed, so the same images in the same order: a perfect model of the original labels...
-    assert np.array_equal(np.load(plain.out / layout.TEST_IMAGES), np.load(secret.out / layout.TEST_IMAGES))
+    assert np.array_equal(np.load(plain / layout.TEST_IMAGES), np.load(secret / layout.TEST_IMAGES))
     assert np.mean(original == original) == 1.0
     # ...scores exactly zero on the course's labels, and the manifest says how to map one to the other.
     assert np.mean(original == relabelled) == 0.0
-    perm = np.array(json.loads((secret.out / "hidden" / "manifest.json").read_text())["class_permutation"])
+    perm = np.array(json.loads((secret / "hidden" / "manifest.json").read_text())["class_permutation"])
     assert np.array_equal(perm[original], relabelled)
     for split in (layout.TRAIN_LABELS, layout.VAL_LABELS):
-        assert np.array_equal(perm[np.load(plain.out / split)], np.load(secret.out / split))
+        assert np.array_equal(perm[np.load(plain / split)], np.load(secret / split))
 
 
 @pytest.mark.parametrize("seed", range(25))
