@@ -1,7 +1,9 @@
-"""Helpers that write crafted submissions: notebooks, training logs, predictions and their folders."""
+"""Helpers that write crafted submissions: notebooks, training logs, predictions, zips and their folders."""
 
 from __future__ import annotations
 
+import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
@@ -48,4 +50,25 @@ def submission_folder(
     if predictions is not None:
         (root / "predictions.csv").write_bytes(predictions.read_bytes())
     (root / "report.pdf").write_bytes(b"%PDF-1.4\n%report\n")
+    return root
+
+
+def zip_files(
+    path: Path, entries: Mapping[str, str | bytes], compression: int = zipfile.ZIP_DEFLATED
+) -> Path:
+    """A zip of ENTRIES (name -> content) at PATH, names kept as given ("../x", "C:\\x") for hostile ones."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in entries.items():
+            info = zipfile.ZipInfo(name)
+            info.compress_type = compression
+            archive.writestr(info, data)
+    return path
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> Path:
+    """A folder ROOT of FILES (relative path -> text): the folder counterpart of zip_files."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
     return root

@@ -4,40 +4,31 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from grader.intake.fingerprint import content_sha256, submission_id
-
-
-def make_folder(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
+from tests.crafted import write_files, zip_files
 
 
 def test_zip_hash_is_the_hash_of_its_bytes(tmp_path: Path) -> None:
-    src = tmp_path / "sub.zip"
-    with zipfile.ZipFile(src, "w") as archive:
-        archive.writestr("a.txt", "x")
+    src = zip_files(tmp_path / "sub.zip", {"a.txt": "x"})
     assert content_sha256(src) == hashlib.sha256(src.read_bytes()).hexdigest()
 
 
 def test_folder_hash_depends_on_paths_and_contents_only(tmp_path: Path) -> None:
     files = {"code/a.ipynb": "{}", "predictions.csv": "Id,Label\n"}
-    first = content_sha256(make_folder(tmp_path / "one", files))
-    second_folder = make_folder(tmp_path / "two", dict(reversed(files.items())))
+    first = content_sha256(write_files(tmp_path / "one", files))
+    second_folder = write_files(tmp_path / "two", dict(reversed(files.items())))
     os.utime(second_folder / "predictions.csv", (0, 0))
     assert content_sha256(second_folder) == first
     assert (
-        content_sha256(make_folder(tmp_path / "edited", {**files, "predictions.csv": "Id,Label\n0,1\n"}))
+        content_sha256(write_files(tmp_path / "edited", {**files, "predictions.csv": "Id,Label\n0,1\n"}))
         != first
     )
     assert (
-        content_sha256(make_folder(tmp_path / "moved", {"a.ipynb": "{}", "predictions.csv": "Id,Label\n"}))
+        content_sha256(write_files(tmp_path / "moved", {"a.ipynb": "{}", "predictions.csv": "Id,Label\n"}))
         != first
     )
 
@@ -45,7 +36,7 @@ def test_folder_hash_depends_on_paths_and_contents_only(tmp_path: Path) -> None:
 def test_folder_hash_does_not_follow_links(tmp_path: Path) -> None:
     outside = tmp_path / "outside.txt"
     outside.write_text("one")
-    src = make_folder(tmp_path / "sub", {"a.txt": "x"})
+    src = write_files(tmp_path / "sub", {"a.txt": "x"})
     (src / "link").symlink_to(outside)
     (src / "linked-dir").symlink_to(tmp_path)
     before = content_sha256(src)

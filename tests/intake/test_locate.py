@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from grader.intake.locate import NESTED_DIR, ExpectedFile, locate_files
 from grader.intake.unpack import IntakeLimits
 from grader.paths import COURSE_TOOLS
+from tests.crafted import zip_files
 
 LAB1, DEV, RESNET = "lenet5-cifar10.ipynb", "lenet5-cifar10-dev.ipynb", "resnet-cifar10.ipynb"
 EXPECTED = [
@@ -161,18 +161,10 @@ def test_report_is_found_and_missing_report_is_an_error(tmp_path: Path) -> None:
     assert ("missing-file", "error") in kinds(without) and not without.format_ok
 
 
-def make_zip(path: Path, files: dict[str, str]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return path
-
-
 def test_nested_code_zip_is_unpacked_and_searched(tmp_path: Path) -> None:
     root = make_tree(tmp_path, ["predictions.csv", "report.pdf"])
-    make_zip(root / "code.zip", {LAB1: "1", "code/" + DEV: "2", RESNET: "3", "__MACOSX/._x": "junk"})
-    make_zip(root / "cifar10_trainval_f20.zip", {"train-images-batch.npy": "x"})  # course data, not searched
+    zip_files(root / "code.zip", {LAB1: "1", "code/" + DEV: "2", RESNET: "3", "__MACOSX/._x": "junk"})
+    zip_files(root / "cifar10_trainval_f20.zip", {"train-images-batch.npy": "x"})  # course data, not searched
     located = locate_files(root, EXPECTED)
     assert kinds(located) == [("junk-ignored", "info")] and located.format_ok
     assert located.paths["lab1"].read_text() == "1"
@@ -184,7 +176,7 @@ def test_nested_code_zip_is_unpacked_and_searched(tmp_path: Path) -> None:
 
 def test_a_notebook_both_loose_and_in_code_zip_is_a_duplicate(tmp_path: Path) -> None:
     root = make_tree(tmp_path, [LAB1])
-    make_zip(root / "code.zip", {LAB1: "zipped"})
+    zip_files(root / "code.zip", {LAB1: "zipped"})
     located = locate_files(root, EXPECTED[:1], None)
     assert located.paths["lab1"].read_text() == "zipped"
     [dup] = located.findings
@@ -193,7 +185,7 @@ def test_a_notebook_both_loose_and_in_code_zip_is_a_duplicate(tmp_path: Path) ->
 
 def test_a_hostile_nested_zip_is_reported_not_raised(tmp_path: Path) -> None:
     root = make_tree(tmp_path, ["predictions.csv"])
-    make_zip(root / "code.zip", {f"f{i}.txt": "x" for i in range(5)})
+    zip_files(root / "code.zip", {f"f{i}.txt": "x" for i in range(5)})
     located = locate_files(root, EXPECTED, None, limits=IntakeLimits(max_files=3))
     assert ("nested-zip", "error") in kinds(located)
     assert "code.zip was not searched" in located.findings[0].detail

@@ -14,15 +14,7 @@ import pytest
 from grader.errors import GraderError
 from grader.intake.unpack import DEFAULT_LIMITS, IntakeLimits, IntakeRejected, unpack_submission
 from grader.records import Finding
-
-
-def make_zip(path: Path, entries: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> Path:
-    with zipfile.ZipFile(path, "w", compression) as archive:
-        for name, data in entries.items():
-            info = zipfile.ZipInfo(name)  # a ZipInfo keeps names as given: "../x", "C:\\x"
-            info.compress_type = compression
-            archive.writestr(info, data)
-    return path
+from tests.crafted import write_files, zip_files
 
 
 def zip_with_info(path: Path, info: zipfile.ZipInfo, data: bytes) -> Path:
@@ -52,10 +44,7 @@ def test_zip_is_unpacked_with_safe_permissions(tmp_path: Path) -> None:
 
 
 def test_folder_is_copied(tmp_path: Path) -> None:
-    src = tmp_path / "jdoe"
-    (src / "code").mkdir(parents=True)
-    (src / "code" / "resnet-cifar10.ipynb").write_text("{}")
-    (src / "predictions.csv").write_text("Id,Label\n")
+    src = write_files(tmp_path / "jdoe", {"code/resnet-cifar10.ipynb": "{}", "predictions.csv": "Id,Label\n"})
     dest = unpack_submission(src, tmp_path / "work")
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [
         "code/resnet-cifar10.ipynb",
@@ -86,13 +75,13 @@ def test_missing_submission(tmp_path: Path) -> None:
 
 
 def test_empty_zip_and_empty_folder(tmp_path: Path) -> None:
-    assert "holds no files" in rejected(make_zip(tmp_path / "e.zip", {}), tmp_path / "w1")
+    assert "holds no files" in rejected(zip_files(tmp_path / "e.zip", {}), tmp_path / "w1")
     (tmp_path / "empty").mkdir()
     assert "holds no files" in rejected(tmp_path / "empty", tmp_path / "w2")
 
 
 def test_a_zip_of_only_junk_is_empty(tmp_path: Path) -> None:
-    src = make_zip(tmp_path / "mac.zip", {"__MACOSX/._x": b"x", ".DS_Store": b"x"})
+    src = zip_files(tmp_path / "mac.zip", {"__MACOSX/._x": b"x", ".DS_Store": b"x"})
     message = rejected(src, tmp_path / "work")
     assert "holds no files" in message and ".DS_Store" in message
 
@@ -109,7 +98,7 @@ def test_a_zip_of_only_junk_is_empty(tmp_path: Path) -> None:
     ],
 )
 def test_path_traversal_is_rejected(tmp_path: Path, name: str) -> None:
-    src = make_zip(tmp_path / "sub.zip", {"ok.txt": b"fine", name: b"owned"})
+    src = zip_files(tmp_path / "sub.zip", {"ok.txt": b"fine", name: b"owned"})
     message = rejected(src, tmp_path / "box" / "work")
     assert repr(name) in message
     assert not list(tmp_path.rglob("evil*"))
@@ -139,7 +128,7 @@ def test_fifo_in_folder_is_rejected(tmp_path: Path) -> None:
 
 
 def test_encrypted_entry_is_rejected(tmp_path: Path) -> None:
-    src = make_zip(tmp_path / "sub.zip", {"secret.ipynb": b"xxxx"})
+    src = zip_files(tmp_path / "sub.zip", {"secret.ipynb": b"xxxx"})
     raw = bytearray(src.read_bytes())
     raw[raw.index(b"PK\x01\x02") + 8] |= 0x1  # the "encrypted" flag bit in the central directory
     src.write_bytes(bytes(raw))
@@ -148,7 +137,7 @@ def test_encrypted_entry_is_rejected(tmp_path: Path) -> None:
 
 
 def test_too_many_files(tmp_path: Path) -> None:
-    src = make_zip(tmp_path / "many.zip", {f"f{i}.txt": b"x" for i in range(3000)}, zipfile.ZIP_STORED)
+    src = zip_files(tmp_path / "many.zip", {f"f{i}.txt": b"x" for i in range(3000)}, zipfile.ZIP_STORED)
     assert "more than 2000 files" in rejected(src, tmp_path / "work")
     folder = tmp_path / "folder"
     folder.mkdir()
@@ -158,7 +147,7 @@ def test_too_many_files(tmp_path: Path) -> None:
 
 
 def test_declared_sizes_over_the_limits(tmp_path: Path) -> None:
-    src = make_zip(tmp_path / "big.zip", {"a.bin": b"a" * 600, "b.bin": b"b" * 600}, zipfile.ZIP_STORED)
+    src = zip_files(tmp_path / "big.zip", {"a.bin": b"a" * 600, "b.bin": b"b" * 600}, zipfile.ZIP_STORED)
     assert "more than" in rejected(src, tmp_path / "w1", IntakeLimits(max_total_bytes=1000))
     assert "per file" in rejected(src, tmp_path / "w2", IntakeLimits(max_file_bytes=500))
 
@@ -173,13 +162,13 @@ def test_folder_sizes_over_the_limits(tmp_path: Path) -> None:
 
 
 def test_zip_bomb_by_ratio(tmp_path: Path) -> None:
-    src = make_zip(tmp_path / "bomb.zip", {"zeros.npy": bytes(4 << 20)})
+    src = zip_files(tmp_path / "bomb.zip", {"zeros.npy": bytes(4 << 20)})
     message = rejected(src, tmp_path / "work")
     assert "zip bomb" in message and "zeros.npy" in message
 
 
 def test_a_header_that_understates_the_size_cannot_bomb(tmp_path: Path) -> None:
-    src = make_zip(tmp_path / "liar.zip", {"data.bin": bytes(100_000)})
+    src = zip_files(tmp_path / "liar.zip", {"data.bin": bytes(100_000)})
     raw = bytearray(src.read_bytes())
     central = raw.index(b"PK\x01\x02")
     struct.pack_into("<I", raw, central + 24, 10)  # uncompressed size in the central directory
@@ -190,9 +179,11 @@ def test_a_header_that_understates_the_size_cannot_bomb(tmp_path: Path) -> None:
 
 def test_nesting_too_deep(tmp_path: Path) -> None:
     deep = "/".join(f"d{i}" for i in range(9)) + "/x.txt"
-    assert "nested 9 folders deep" in rejected(make_zip(tmp_path / "deep.zip", {deep: b"x"}), tmp_path / "w1")
+    assert "nested 9 folders deep" in rejected(
+        zip_files(tmp_path / "deep.zip", {deep: b"x"}), tmp_path / "w1"
+    )
     ok = "/".join(f"d{i}" for i in range(8)) + "/x.txt"
-    assert (unpack_submission(make_zip(tmp_path / "ok.zip", {ok: b"x"}), tmp_path / "w2") / ok).is_file()
+    assert (unpack_submission(zip_files(tmp_path / "ok.zip", {ok: b"x"}), tmp_path / "w2") / ok).is_file()
 
 
 def test_duplicate_names_are_rejected(tmp_path: Path) -> None:
@@ -219,7 +210,7 @@ def test_junk_is_ignored_and_noted(tmp_path: Path) -> None:
         "code/.ipynb_checkpoints/lenet5-cifar10-checkpoint.ipynb": b"junk",
     }
     notes: list[Finding] = []
-    dest = unpack_submission(make_zip(tmp_path / "sub.zip", entries), tmp_path / "work", notes=notes)
+    dest = unpack_submission(zip_files(tmp_path / "sub.zip", entries), tmp_path / "work", notes=notes)
     assert [p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()] == [
         "code/lenet5-cifar10.ipynb"
     ]
@@ -228,16 +219,13 @@ def test_junk_is_ignored_and_noted(tmp_path: Path) -> None:
 
 
 def test_junk_in_a_folder_is_not_copied(tmp_path: Path) -> None:
-    src = tmp_path / "sub"
-    (src / ".ipynb_checkpoints").mkdir(parents=True)
-    (src / ".ipynb_checkpoints" / "x-checkpoint.ipynb").write_text("{}")
-    (src / "x.ipynb").write_text("{}")
+    src = write_files(tmp_path / "sub", {".ipynb_checkpoints/x-checkpoint.ipynb": "{}", "x.ipynb": "{}"})
     dest = unpack_submission(src, tmp_path / "work")
     assert [p.name for p in dest.iterdir()] == ["x.ipynb"]
 
 
 def test_work_folder_must_be_empty_and_outside_the_submission(tmp_path: Path) -> None:
-    src = make_zip(tmp_path / "sub.zip", {"a.txt": b"x"})
+    src = zip_files(tmp_path / "sub.zip", {"a.txt": b"x"})
     work = tmp_path / "work"
     work.mkdir()
     (work / "left-over.txt").write_text("x")
@@ -251,5 +239,5 @@ def test_work_folder_must_be_empty_and_outside_the_submission(tmp_path: Path) ->
 
 
 def test_a_name_too_long_for_the_file_system_is_rejected_not_raised(tmp_path: Path) -> None:
-    src = make_zip(tmp_path / "sub.zip", {"ok.txt": b"x", "a" * 300 + ".txt": b"x"})
+    src = zip_files(tmp_path / "sub.zip", {"ok.txt": b"x", "a" * 300 + ".txt": b"x"})
     assert "cannot be written" in rejected(src, tmp_path / "work")

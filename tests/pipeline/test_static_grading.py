@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from tests.crafted import (
     submission_folder,
     training_log,
     write_predictions,
+    zip_files,
 )
 
 LAB1, LAB2, LAB3 = "lenet5-cifar10.ipynb", "lenet5-cifar10-dev.ipynb", "resnet-cifar10.ipynb"
@@ -128,9 +128,7 @@ def test_hidden_labels_absent_means_holdout_skipped(tmp_path, small_rubric, synt
 
 
 def test_rejected_zip_still_gets_a_result(tmp_path, small_rubric, synthetic_course) -> None:
-    evil = tmp_path / "mallory.zip"
-    with zipfile.ZipFile(evil, "w") as zf:
-        zf.writestr("../../escape.ipynb", "{}")
+    evil = zip_files(tmp_path / "mallory.zip", {"../../escape.ipynb": "{}"})
     result = grade_submission(evil, options(tmp_path, small_rubric, synthetic_course))
     assert result.score == 0
     assert any(f.kind == "intake-rejected" for f in result.findings)
