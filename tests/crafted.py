@@ -1,4 +1,4 @@
-"""Helpers that write crafted submissions: notebooks, training logs, predictions, zips and their folders."""
+"""Helpers that write crafted submissions: notebooks, training logs, zips and their folders."""
 
 from __future__ import annotations
 
@@ -15,11 +15,6 @@ from tools import layout
 
 def hidden_labels(course: Path) -> np.ndarray:
     return np.load(course / layout.HIDDEN_DIR / layout.HIDDEN_TEST_LABELS)
-
-
-def write_predictions(path: Path, labels: np.ndarray, header: str = "Id,Label") -> Path:
-    path.write_text(header + "\n" + "".join(f"{i},{int(y)}\n" for i, y in enumerate(labels)))
-    return path
 
 
 def code_notebook(*cells: str, outputs: dict[int, str] | None = None) -> nbformat.NotebookNode:

@@ -11,8 +11,9 @@ import yaml
 from grader.cli import main
 from grader.report import validate_gradescope
 from grader.rubric import RUBRICS_DIR
-from tests.crafted import hidden_labels, write_predictions
+from tests.crafted import hidden_labels
 from tests.report.helpers import class_results, training_notebook, write_batch, write_notebook
+from tools.predictions import write_predictions
 
 
 def test_report_renders_every_page(tmp_path: Path, capsys) -> None:
@@ -49,7 +50,7 @@ def gradescope_layout(tmp_path: Path, synthetic_course: Path) -> dict[str, Path]
     submission = tmp_path / "autograder" / "submission"
     for name, accuracy in [("lenet5-cifar10", 0.66), ("lenet5-cifar10-dev", 0.75), ("resnet-cifar10", 0.9)]:
         write_notebook(submission / f"{name}.ipynb", training_notebook([accuracy - 0.1, accuracy]))
-    write_predictions(submission / "predictions.csv", hidden_labels(synthetic_course))
+    write_predictions(hidden_labels(synthetic_course), submission / "predictions.csv")
     (submission / "report.pdf").write_bytes(b"%PDF-1.4\n")
     return {"submission": submission, "data": synthetic_course, "rubric": rubric}
 

@@ -14,9 +14,9 @@ from tests.crafted import (
     hidden_labels,
     submission_folder,
     training_log,
-    write_predictions,
     zip_files,
 )
+from tools.predictions import write_predictions
 
 LAB1, LAB2, LAB3 = "lenet5-cifar10.ipynb", "lenet5-cifar10-dev.ipynb", "resnet-cifar10.ipynb"
 
@@ -38,7 +38,7 @@ def checks_of(result) -> dict:
 
 def test_good_static_submission_earns_the_static_points(tmp_path, small_rubric, synthetic_course) -> None:
     truth = hidden_labels(synthetic_course)
-    sub = submission_folder(tmp_path / "alice", executed_labs(), write_predictions(tmp_path / "p.csv", truth))
+    sub = submission_folder(tmp_path / "alice", executed_labs(), write_predictions(truth, tmp_path / "p.csv"))
     result = grade_submission(sub, options(tmp_path, small_rubric, synthetic_course))
     checks = checks_of(result)
     assert checks["lab3.b"].status == "pass" and checks["lab3.b"].points == 12
@@ -58,7 +58,7 @@ def test_low_accuracy_and_partial_holdout_credit(tmp_path, small_rubric, synthet
     guessed = truth.copy()
     guessed[: int(len(truth) * 0.18)] = (truth[: int(len(truth) * 0.18)] + 1) % 10  # 82% right
     sub = submission_folder(
-        tmp_path / "bob", executed_labs(best=0.61), write_predictions(tmp_path / "p.csv", guessed)
+        tmp_path / "bob", executed_labs(best=0.61), write_predictions(guessed, tmp_path / "p.csv")
     )
     checks = checks_of(grade_submission(sub, options(tmp_path, small_rubric, synthetic_course)))
     assert (
@@ -75,7 +75,7 @@ def test_misnamed_and_missing_files(tmp_path, small_rubric, synthetic_course) ->
     labs["Lenet5_cifar10 (1).ipynb"] = labs.pop(LAB1)
     del labs[LAB3]
     sub = submission_folder(
-        tmp_path / "carol", labs, write_predictions(tmp_path / "p.csv", hidden_labels(synthetic_course))
+        tmp_path / "carol", labs, write_predictions(hidden_labels(synthetic_course), tmp_path / "p.csv")
     )
     result = grade_submission(sub, options(tmp_path, small_rubric, synthetic_course))
     checks = checks_of(result)
@@ -98,7 +98,7 @@ def test_pretrained_weights_void_the_accuracy(tmp_path, small_rubric, synthetic_
         outputs={1: training_log([0.95])},
     )
     sub = submission_folder(
-        tmp_path / "dave", labs, write_predictions(tmp_path / "p.csv", hidden_labels(synthetic_course))
+        tmp_path / "dave", labs, write_predictions(hidden_labels(synthetic_course), tmp_path / "p.csv")
     )
     checks = checks_of(grade_submission(sub, options(tmp_path, small_rubric, synthetic_course)))
     assert checks["integrity.resnet"].status == "fail" and "pretrained" in checks["integrity.resnet"].message
@@ -121,7 +121,7 @@ def test_hidden_labels_absent_means_holdout_skipped(tmp_path, small_rubric, synt
     sub = submission_folder(
         tmp_path / "fay",
         executed_labs(),
-        write_predictions(tmp_path / "p.csv", hidden_labels(synthetic_course)),
+        write_predictions(hidden_labels(synthetic_course), tmp_path / "p.csv"),
     )
     checks = checks_of(grade_submission(sub, options(tmp_path, small_rubric, None)))
     assert checks["lab3.b"].status == "skipped" and "stay with the TAs" in checks["lab3.b"].message
