@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, get_args
 
 from grader.evidence.bundle import NotebookEvidence
-from grader.execute.runner import Status
+from grader.execute.report import Status
 from grader.records import CheckOutcome
 
 # Run outcomes after which nothing about the notebook can be trusted: its run-based checks all fail. After a

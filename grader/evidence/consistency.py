@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from grader.evidence.bundle import Evidence, NotebookEvidence
-from grader.execute.fresh_model import NORMALIZED, TO_TENSOR
+from grader.execute.inkernel.fresh_model import NORMALIZED, TO_TENSOR
 from grader.records import CheckOutcome, Finding
 
 GUESSED_PREPROCESSING = frozenset({NORMALIZED, TO_TENSOR})

@@ -5,7 +5,7 @@ A pipe's write end handed to the process is different: every byte it sends is re
 thread of the grader, kept in memory up to a cap, and gone from the process's reach. The process may send
 junk or stop sending, but not unsend.
 
-Framing (:mod:`grader.execute.framing`): a header line ``@@grader <nonce> <kind> <length>``, then the
+Framing (:mod:`grader.execute.inkernel.framing`): a header line ``@@grader <nonce> <kind> <length>``, then the
 bytes. The nonce is drawn by the grader for each run and reaches the kernel only in the cell that sends the
 messages, so bytes the student's code wrote into the pipe before that cell cannot pass for them; a kind sent
 twice (a hook that resends after the grader's cell) is reported as tampering, and the first copy is kept.
@@ -19,7 +19,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-from grader.execute.framing import HEADER
+from grader.execute.inkernel.framing import HEADER
 
 _HEADER = re.compile(
     re.escape(HEADER) + rb" (?P<nonce>[0-9a-f]{32}) (?P<kind>[a-z_]{1,32}) (?P<length>\d{1,12})\n"

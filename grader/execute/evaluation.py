@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from grader.execute.channels import new_nonce, parse_messages
-from grader.execute.fresh_model import REQUEST_FILE, RESULT_KIND, WEIGHTS_FILE, fresh_model_source
+from grader.execute.inkernel.fresh_model import REQUEST_FILE, RESULT_KIND, WEIGHTS_FILE
 from grader.execute.oneshot import run_sandboxed
-from grader.execute.runner import ExecutionReport
+from grader.execute.payload import fresh_model_boot, fresh_model_source
+from grader.execute.report import ExecutionReport
 from grader.execute.sandbox import DATA_MOUNT, SandboxSpec, sandbox_env
 from grader.static.rebuild import constructor_candidates, definitions
 from tools import layout
@@ -92,16 +93,6 @@ class ModelEvaluation:
         }
 
 
-# The fresh process loads its libraries while the notebook runs, then reads its program from stdin.
-BOOT = """
-import sys
-import numpy, torch
-try:
-    import PIL.Image, torchvision.transforms
-except ImportError:
-    pass
-exec(compile(sys.stdin.read(), "<fresh model>", "exec"))
-"""
 WAIT_MARGIN_S = 600.0  # beyond the notebook's own limit, for the probes and the kernel's shutdown
 
 
@@ -182,7 +173,7 @@ class FreshProcess:
         return self._program
 
     def _run(self) -> None:
-        command = [sys.executable, "-I", "-c", BOOT]
+        command = [sys.executable, "-I", "-c", fresh_model_boot()]
         try:
             if self.sandboxed:
                 self._outcome = self._run_sandboxed(command)

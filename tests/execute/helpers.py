@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 
 import tools
-from grader.execute.runner import ExecutionReport
+from grader.execute.report import ExecutionReport
 from grader.execute.sandbox import SandboxSpec
 
 TOOLS_DIR = Path(tools.__file__).resolve().parent

@@ -24,6 +24,7 @@ from grader.execute.cgroups import (
 from grader.execute.sandbox import SandboxSpec, limits_preexec, memory_limit_mb, sandbox_launch
 from grader.execute.watchdog import Watchdog
 from tests.execute.helpers import make_spec
+from tests.polling import poll_until
 
 FORKER = """
 import os, time
@@ -173,7 +174,8 @@ def run_capped(spec: SandboxSpec, caps: KernelCaps, code: str, *args: str) -> tu
         process.pid, memory_mb=100_000, max_processes=100, helpers=2, interval_s=0.1, caps=caps
     ).start()
     out, _ = process.communicate(timeout=60)
-    time.sleep(0.3)
+    # the watchdog ends by itself once it sees the tree gone, reading the memory cgroup's OOM kills last
+    poll_until(lambda: not watchdog._thread.is_alive(), timeout_s=10, what="the watchdog to see the tree end")
     watchdog.stop()
     return watchdog, out, process.returncode
 

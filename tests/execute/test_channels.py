@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from grader.execute.channels import Channel, parse_messages
-from grader.execute.framing import frame
+from grader.execute.inkernel.framing import frame
 
 NONCE = "ab" * 16
 

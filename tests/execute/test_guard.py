@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.execute.guard import MAX_EVENTS_PER_KIND, guard_source
+from grader.execute.inkernel.guard import MAX_EVENTS_PER_KIND
 from grader.execute.kernel import private_cell
+from grader.execute.payload import guard_source
 
 
 def run_guarded(

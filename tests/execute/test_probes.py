@@ -1,26 +1,21 @@
-"""The probes and the fresh process's helpers, run in-process on the reference models: shapes, BatchNorm,
-stages, swish, settings, the framed reports and the predictions."""
+"""The probes, run in-process on the reference models: shapes, BatchNorm, stages, swish, settings, and the
+framed reports."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
-from pathlib import Path
 
-import numpy as np
-import pytest
 import torch
 from torch import nn
 from torchvision import transforms
 
-from grader.execute import fresh_model, probes
 from grader.execute.channels import Channel, parse_messages
-from grader.execute.describe import jsonable
+from grader.execute.inkernel import probes
+from grader.execute.inkernel.describe import jsonable
 from reference.models import LeNet5, ResNet20
-from tools import layout
 
-CIFAR_NORMALIZE = transforms.Normalize(fresh_model.CIFAR10_MEAN, fresh_model.CIFAR10_STD)
 NONCE = "0123456789abcdef" * 2
 
 
@@ -112,22 +107,6 @@ def test_optimizer_scheduler_criterion_and_transforms() -> None:
     json.dumps(jsonable(steps), allow_nan=False)
 
 
-def test_predictions_use_the_students_transform(synthetic_course: Path) -> None:
-    torch.manual_seed(0)
-    net = LeNet5().eval()
-    transform = transforms.Compose([transforms.ToTensor(), CIFAR_NORMALIZE])
-    images = np.load(synthetic_course / layout.VAL_IMAGES)
-    assert fresh_model._transform({"transform_val": transform}, ["transform_val"]) == (
-        "transform_val",
-        transform,
-    )
-    predicted = fresh_model._predict(net, images, transform)
-    assert len(predicted) == len(images) and all(isinstance(p, int) for p in predicted)
-    with torch.no_grad():
-        expected = net(fresh_model._preprocess(images, None)).argmax(1).tolist()
-    assert predicted == expected, "the default preprocessing equals ToTensor + Normalize"
-
-
 def test_each_section_is_sent_as_it_ends_and_a_failing_one_keeps_the_others() -> None:
     channel = Channel(1 << 20)
     sender = probes._Sender(channel.write_fd, NONCE)
@@ -159,16 +138,3 @@ def test_the_export_sends_the_weights_of_the_model_found() -> None:
     state = torch.load(io.BytesIO(messages.payloads[probes.STATE_DICT]), weights_only=True)
     assert info["variable"] == "net" and info["class_name"] == "LeNet5"
     assert sum(v.numel() for k, v in state.items() if "running" not in k) == 62006
-
-
-def test_probe_source_ends_with_the_call_and_inlines_its_helpers() -> None:
-    source = probes.probe_source(7, NONCE)
-    assert source.rstrip().endswith(f"run_probes(7, {NONCE!r})")
-    assert "\nfrom grader" not in source and "def describe_model" in source
-    compile(source, "probes", "exec")
-    compile(fresh_model.fresh_model_source(NONCE), "fresh", "exec")
-
-
-@pytest.mark.parametrize("value", [np.float32(1.5), torch.tensor([1, 2]), (1, 2), {3}, float("inf")])
-def test_jsonable(value: object) -> None:
-    json.dumps(jsonable(value), allow_nan=False)

@@ -10,6 +10,7 @@ from pathlib import Path
 import psutil
 
 from grader.execute.watchdog import Watchdog
+from tests.polling import poll_until
 
 FORKER = """
 import os, time
@@ -34,6 +35,13 @@ time.sleep({then_sleep_s})
 """
 
 
+def alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def watch(code: str, **limits: object) -> tuple[Watchdog, subprocess.Popen[bytes], list[psutil.Process]]:
     process = subprocess.Popen([sys.executable, "-c", code])
     watchdog = Watchdog(process.pid, interval_s=0.05, **limits).start()  # type: ignore[arg-type]
@@ -54,8 +62,7 @@ def test_too_many_processes_kills_the_tree() -> None:
         "> 5"
     )
     assert process.returncode == -9
-    time.sleep(0.2)
-    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in tree)
+    poll_until(lambda: not any(alive(p) for p in tree), timeout_s=10, what="every process of the tree to die")
 
 
 def test_memory_over_the_limit_is_out_of_memory() -> None:

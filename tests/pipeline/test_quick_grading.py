@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.execute import sandbox_available
-from grader.execute.seeding import RUN_SEED
+from grader.execute.runner import RUN_SEED
 from grader.pipeline import GradeOptions, grade_submission
 from grader.samples.submissions import broken_submission, pretrained_submission, template_submission
 

@@ -1,11 +1,12 @@
 """Probes, executed in the student's kernel after the student's cells: they report what the notebook built.
 
-This file is sent to the kernel as source text (:func:`probe_source`). What it reports are the notebook's
-claims, not evidence that counts on its own: the model it finds, the optimizer, loss and transforms, and the
-trained model's weights. Every section is sent at once as a framed message on a pipe the grader reads (see
-:mod:`grader.execute.channels`), so a failing section never hides the others and nothing can be rewritten
-afterwards. The weights travel as a ``state_dict`` that the grader loads with ``weights_only=True`` in a fresh
-process (:mod:`grader.execute.fresh_model`); the accuracy that counts is measured there.
+This file is sent to the kernel as source text (:func:`grader.execute.payload.probe_source`). What it
+reports are the notebook's claims, not evidence that counts on its own: the model it finds, the optimizer,
+loss and transforms, and the trained model's weights. Every section is sent at once as a framed message on a
+pipe the grader reads (see :mod:`grader.execute.channels`), so a failing section never hides the others and
+nothing can be rewritten afterwards. The weights travel as a ``state_dict`` that the grader loads with
+``weights_only=True`` in a fresh process (:mod:`grader.execute.inkernel.fresh_model`); the accuracy that
+counts is measured there.
 """
 
 from __future__ import annotations
@@ -16,18 +17,11 @@ import time
 import traceback
 import typing as t
 
-from grader.execute.describe import describe_model, jsonable, parameter_count
-from grader.execute.framing import send
+from grader.execute.inkernel.describe import describe_model, jsonable, parameter_count
+from grader.execute.inkernel.framing import send
 
 SECTIONS = ("environment", "model", "optimizer", "scheduler", "criterion", "transforms", "export")
 STATE_DICT = "state_dict"
-
-
-def probe_source(report_fd: int, nonce: str) -> str:
-    """The code to run in the kernel: the probes with their helpers inlined, then the call that runs them."""
-    from grader.execute.payload import payload_text
-
-    return payload_text("probes", f"run_probes({report_fd!r}, {nonce!r})")
 
 
 def _simple_attrs(obj: t.Any, skip: tuple[str, ...] = ("training",)) -> dict[str, t.Any]:
@@ -50,7 +44,7 @@ def _user_namespace() -> dict[str, t.Any]:
 
 
 class _Sender:
-    """Framed messages (:mod:`grader.execute.framing`) on the report pipe, one per section."""
+    """Framed messages (:mod:`grader.execute.inkernel.framing`) on the report pipe, one per section."""
 
     def __init__(self, fd: int, nonce: str) -> None:
         self.fd = fd

@@ -1,7 +1,8 @@
 """The fresh process: rebuild the student's model from its definitions and exported weights, and predict.
 
-Sent as source text (:func:`fresh_model_source`) into a sandbox of its own that holds the weights, the
-notebook's definitions, the submission's own ``.py`` files and the validation and test IMAGES, never a label.
+Sent as source text (:func:`grader.execute.payload.fresh_model_source`) into a sandbox of its own that holds
+the weights, the notebook's definitions, the submission's own ``.py`` files and the validation and test
+IMAGES, never a label.
 It has run none of the student's other cells, so whatever the kernel computed, patched or printed is gone;
 what it sends back (the model's description and its predicted classes) is turned into accuracy by the grader,
 on labels this process never sees. Standard library and torch only.
@@ -16,8 +17,8 @@ import sys
 import traceback
 import typing as t
 
-from grader.execute.describe import describe_model, model_device
-from grader.execute.framing import send
+from grader.execute.inkernel.describe import describe_model, model_device
+from grader.execute.inkernel.framing import send
 
 REQUEST_FILE = "request.json"
 WEIGHTS_FILE = "state_dict.pt"
@@ -28,12 +29,6 @@ CIFAR10_STD = (0.2023, 0.1994, 0.2010)
 NORMALIZED = "ToTensor+Normalize(CIFAR-10 mean/std)"
 TO_TENSOR = "ToTensor"
 MAX_ERRORS = 20
-
-
-def fresh_model_source(nonce: str) -> str:
-    from grader.execute.payload import payload_text
-
-    return payload_text("fresh_model", f"main({nonce!r})")
 
 
 def _error(exc: BaseException) -> str:

@@ -7,22 +7,18 @@ A student's own ``torch.manual_seed`` still wins: it runs later.
 
 from __future__ import annotations
 
-RUN_SEED = 0
-
-
-def seed_source(seed: int) -> str:
-    """Code for the kernel: seed ``random``, and numpy and torch when they are installed."""
-    return f"""
 import importlib.util
 import random
 
-random.seed({seed})
-if importlib.util.find_spec("numpy") is not None:
-    import numpy
 
-    numpy.random.seed({seed})
-if importlib.util.find_spec("torch") is not None:
-    import torch
+def seed_generators(seed: int) -> None:
+    """Seed ``random``, and numpy and torch when they are installed."""
+    random.seed(seed)
+    if importlib.util.find_spec("numpy") is not None:
+        import numpy
 
-    torch.manual_seed({seed})
-"""
+        numpy.random.seed(seed)
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.manual_seed(seed)
