@@ -1,7 +1,7 @@
 """What a fresh process needs to rebuild a notebook's model without running the notebook: its definitions,
 and the expressions that may have constructed the model.
 
-The fresh process (:mod:`grader.execute.fresh_model`) runs none of the student's training, data loading or
+The fresh process (`grader.execute.inkernel.fresh_model`) runs none of the student's training, data loading or
 plotting: only imports, ``def`` and ``class`` statements, and assignments whose every call is cheap to make
 (a torch.nn layer, a torchvision transform, a class the notebook defines, a builtin). Each statement is run
 on its own, so one that fails (a missing torchsummary) costs nothing but itself. The model is then built

@@ -16,7 +16,7 @@ from grader.evidence.consistency import (
     outcome_findings,
 )
 from grader.execute.evaluation import ModelEvaluation
-from grader.execute.fresh_model import NORMALIZED
+from grader.execute.inkernel.fresh_model import NORMALIZED
 from grader.records import CheckOutcome
 from grader.rubric import load_rubric, resolve_rubric
 from grader.static import StoredOutputs
