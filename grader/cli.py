@@ -10,14 +10,29 @@ from grader.commands import batch, data, demo, grade, gradescope, precheck, repo
 from grader.errors import GraderError
 
 COMMANDS = (data, grade, batch, similarity, precheck, report, gradescope, template, demo)
+DESCRIPTION = "Grade the CIFAR-10 CNN homework: one submission or a whole class, with reports for TAs."
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="grader", description=__doc__)
-    verbs = parser.add_subparsers(dest="verb", required=True)
+    parser = argparse.ArgumentParser(
+        prog="grader",
+        usage="grader [-h] <verb> [options]",
+        description=DESCRIPTION,
+        epilog=verb_list() + "\n\nRun 'grader <verb> --help' for the options of a verb.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    # The verbs are listed by verb_list, one line each; argparse would wrap a long verb's help onto two.
+    verbs = parser.add_subparsers(
+        dest="verb", required=True, metavar="<verb>", help=argparse.SUPPRESS, prog=parser.prog
+    )
     for command in COMMANDS:
         command.register(verbs)
     return parser
+
+
+def verb_list() -> str:
+    width = max(len(command.VERB) for command in COMMANDS)
+    return "verbs:\n" + "\n".join(f"   {command.VERB:<{width}}   {command.SUMMARY}" for command in COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,8 +11,10 @@ import platform
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import numpy as np
@@ -62,6 +64,18 @@ class GradeOptions:
     gpu: bool | None = None  # None: use the GPU when /dev/nvidia0 exists
     cache_dir: Path | None = None  # where quick mode keeps its data subset (default OUT/.cache)
 
+    def check(self) -> None:
+        """What would fail every submission; a batch reports them once, before any worker starts."""
+        if self.mode != "static" and self.data_dir is None:
+            raise GraderError(f"--data is required in {self.mode} mode: the notebooks run on the course data")
+        if self.data_dir is not None and not Path(self.data_dir).is_dir():
+            raise GraderError(f"the course data folder {self.data_dir} does not exist")
+        if self.mode != "static" and self.sandbox and not sandbox_available():
+            raise GraderError(
+                "bubblewrap (bwrap) is not available, so student code cannot be sandboxed: install it (make "
+                "setup does, as root) or pass --no-sandbox to run unsandboxed, which the report will say"
+            )
+
 
 def grade_submission(src: Path, options: GradeOptions) -> Result:
     """Grade SRC (a zip or a folder) and write ``OUT/<submission-id>/result.json``; return the result."""
@@ -70,13 +84,7 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
     if not src.exists():
         raise GraderError(f"submission {src} does not exist")
     rubric = load_rubric(resolve_rubric(options.rubric))
-    if options.mode != "static" and options.data_dir is None:
-        raise GraderError(f"--data is required in {options.mode} mode: the notebooks run on the course data")
-    if options.mode != "static" and options.sandbox and not sandbox_available():
-        raise GraderError(
-            "bubblewrap (bwrap) is not available, so student code cannot be sandboxed: install it "
-            "(make setup does, as root) or pass --no-sandbox to run unsandboxed, which the report will say"
-        )
+    options.check()
     sub_id = submission_id(src)
     sub_out = Path(options.out_dir) / sub_id
     if sub_out.exists():
@@ -268,6 +276,40 @@ def _copy_artifacts(evidence: Evidence, sub_out: Path) -> None:
             shutil.copy(nb.run.log_path, sub_out / "logs" / f"{nb.spec.key}.log")
 
 
+def build_result(
+    rubric: Rubric,
+    mode: Mode,
+    outcomes: dict[str, CheckOutcome],
+    *,
+    sub_id: str,
+    sha256: str,
+    format_ok: bool,
+    findings: list[Finding],
+    environment: dict[str, Any],
+    deductions: Sequence[str] = (),
+    sandboxed: bool | None = None,
+    timings: dict[str, float] | None = None,
+) -> Result:
+    """The one place outcomes are scored into a record, for a graded submission and for one the batch could
+    not grade alike, so both always carry the same fields."""
+    scored = apply_rubric(rubric, outcomes, mode, format_ok)
+    return Result(
+        submission_id=sub_id,
+        input_sha256=sha256,
+        rubric=rubric.name,
+        mode=mode,
+        score=scored.total,
+        max_score=scored.max_score,
+        bonus=scored.bonus,
+        deductions=scored.deductions + list(deductions),
+        checks=scored.checks,
+        findings=findings,
+        sandboxed=sandboxed,
+        timings=timings or {},
+        environment=environment,
+    )
+
+
 def _finish(
     rubric: Rubric,
     options: GradeOptions,
@@ -282,19 +324,16 @@ def _finish(
     seed: int | None,
     rejection: str | None = None,
 ) -> Result:
-    scored = apply_rubric(rubric, outcomes, options.mode, format_ok)
     timings["total_s"] = time.perf_counter() - started
-    result = Result(
-        submission_id=sub_id,
-        input_sha256=content_sha256(src),
-        rubric=rubric.name,
-        mode=options.mode,
-        score=scored.total,
-        max_score=scored.max_score,
-        bonus=scored.bonus,
-        deductions=scored.deductions + ([f"rejected at intake: {rejection}"] if rejection else []),
-        checks=scored.checks,
+    result = build_result(
+        rubric,
+        options.mode,
+        outcomes,
+        sub_id=sub_id,
+        sha256=content_sha256(src),
+        format_ok=format_ok,
         findings=findings,
+        deductions=[f"rejected at intake: {rejection}"] if rejection else [],
         sandboxed=None if options.mode == "static" else options.sandbox,
         timings={name: round(seconds, 3) for name, seconds in timings.items()},
         environment={

@@ -6,7 +6,11 @@ import argparse
 from pathlib import Path
 
 from grader.batch import format_summary, grade_batch
+from grader.commands import default_of
 from grader.commands.grade import add_grading_arguments, grading_options
+
+VERB = "batch"
+SUMMARY = "grade a class: a folder of submissions or an LMS download"
 
 
 def batch(args: argparse.Namespace) -> int:
@@ -39,26 +43,36 @@ def batch(args: argparse.Namespace) -> int:
 
 def register(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser(
-        "batch",
-        help="grade a class: per-student zips or folders, or a Canvas, Sakai or Gradescope download",
+        VERB,
+        description="Grade every submission under INPUT: per-student zips or folders, or a Canvas, Sakai or "
+        "Gradescope download, in parallel worker processes. A second run grades only what changed or was "
+        "not finished. Besides OUT/<id>/result.json it writes OUT/batch-summary.json, "
+        "OUT/similarity.json, the class dashboard OUT/index.html and OUT/gradebook.csv.",
     )
     parser.add_argument("input", help="the folder holding the submissions")
     add_grading_arguments(parser)
-    parser.add_argument("--workers", type=int, default=1, help="submissions graded at once (default 1)")
     parser.add_argument(
-        "--gpus", default=None, help="GPU ids the workers are pinned to round-robin, e.g. 0,1 (default: all)"
+        "--workers",
+        type=int,
+        default=default_of(grade_batch, "workers"),
+        help="submissions graded at once (default %(default)s)",
+    )
+    parser.add_argument(
+        "--gpus",
+        default=default_of(grade_batch, "gpus"),
+        help="GPU ids the workers are pinned to round-robin, e.g. 0,1 (default: all)",
     )
     parser.add_argument(
         "--timeout-s",
         type=float,
-        default=None,
+        default=default_of(grade_batch, "submission_timeout_s"),
         help="wall-clock limit per submission (default: the rubric's notebook limits plus ten minutes)",
     )
     parser.add_argument(
         "--similarity-threshold",
         type=float,
-        default=0.6,
-        help="notebook pairs at least this similar are listed in OUT/similarity.json (default 0.6)",
+        default=default_of(grade_batch, "similarity_threshold"),
+        help="notebook pairs at least this similar are listed in OUT/similarity.json (default %(default)s)",
     )
     parser.add_argument("--no-similarity", action="store_true", help="skip the similarity pass at the end")
     parser.add_argument(

@@ -13,10 +13,13 @@ import shutil
 from pathlib import Path
 
 from grader.batch import format_summary, grade_batch
-from grader.commands.data import data_build, data_show
-from grader.commands.report import report
+from grader.commands import default_of
+from grader.commands.data import describe_build, show_data
+from grader.commands.report import report_folder
+from grader.coursedata import build_course_data
 from grader.execute import sandbox_available
 from grader.pipeline import GradeOptions
+from grader.records import Mode
 from grader.rubric import load_rubric, resolve_rubric
 from grader.samples.submissions import (
     SAMPLE_EPOCHS,
@@ -26,26 +29,37 @@ from grader.samples.submissions import (
     template_submission,
 )
 
+VERB = "demo"
+SUMMARY = "grade four sample submissions offline (no download, no GPU)"
 RUBRIC = "ece590-hw2-f20"
 
 
 def demo(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    source = args.source or os.environ.get("CIFAR10_DIR") or "synthetic:3000"
+    return run_demo(
+        Path(args.out),
+        source=args.source,
+        relabel_seed=args.relabel_seed,
+        mode=args.mode,
+        workers=args.workers,
+    )
+
+
+def run_demo(
+    out: Path = Path("demo-out"),
+    *,
+    source: str | None = None,
+    relabel_seed: int | None = 7,
+    mode: Mode = "quick",
+    workers: int = 2,
+) -> int:
+    """The demo into OUT. SOURCE: the CIFAR-10 to build the course data from (default: $CIFAR10_DIR, else
+    3000 synthetic images); two workers, so the four submissions show the batch grading in parallel."""
+    source = source or os.environ.get("CIFAR10_DIR") or "synthetic:3000"
     data_dir = out / "course-data"
     print(f"1. building course data from {source}")
-    data_build(
-        argparse.Namespace(
-            source=source,
-            out=data_dir,
-            relabel_seed=args.relabel_seed,
-            term="F20",
-            val_size=None,
-            split_seed=0,
-            force=True,
-        )
-    )
-    data_show(argparse.Namespace(data=data_dir, png=out / "course-data-samples.png"))
+    built = build_course_data(source, data_dir, relabel_seed=relabel_seed, force=True)
+    print(describe_build(built, relabel_seed))
+    show_data(data_dir, out / "course-data-samples.png")
 
     sandbox = sandbox_available()
     if not sandbox:
@@ -65,22 +79,46 @@ def demo(args: argparse.Namespace) -> int:
     pretrained_submission(reference, submissions / "pretrained")
 
     graded = out / "graded"
-    print(f"3. batch-grading {submissions} in {args.mode} mode")
-    options = GradeOptions(rubric=RUBRIC, out_dir=graded, data_dir=data_dir, mode=args.mode, sandbox=sandbox)
-    summary = grade_batch(submissions, options, workers=args.workers, progress=False)
+    print(f"3. batch-grading {submissions} in {mode} mode")
+    options = GradeOptions(rubric=RUBRIC, out_dir=graded, data_dir=data_dir, mode=mode, sandbox=sandbox)
+    summary = grade_batch(submissions, options, workers=workers, progress=False)
     print(format_summary(summary))
-    report(argparse.Namespace(out=graded, rubric=RUBRIC, answer_keys=False))
+    report_folder(graded, RUBRIC)
     print(f"open {graded / 'index.html'} in a browser for the class dashboard")
     return 0
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
-    parser = verbs.add_parser("demo", help="run the main job on the embedded default (no download, no GPU)")
-    parser.add_argument("--out", default="demo-out", help="output folder (default demo-out)")
-    parser.add_argument(
-        "--source", default=None, help="override the data source (default: $CIFAR10_DIR or synthetic:3000)"
+    parser = verbs.add_parser(
+        VERB,
+        description="Build course data, make four sample submissions (the reference executed for a few "
+        "epochs, the blank template, a broken one and one using pretrained weights), batch-grade them and "
+        "render the reports and the class dashboard. No download, no GPU; several minutes on a CPU.",
     )
-    parser.add_argument("--relabel-seed", type=int, default=7)
-    parser.add_argument("--mode", choices=("static", "quick"), default="quick")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--out", default=default_of(run_demo, "out"), help="output folder (default %(default)s)"
+    )
+    parser.add_argument(
+        "--source",
+        default=default_of(run_demo, "source"),
+        help="override the data source (default: $CIFAR10_DIR or synthetic:3000)",
+    )
+    parser.add_argument(
+        "--relabel-seed",
+        type=int,
+        default=default_of(run_demo, "relabel_seed"),
+        help="the class permutation of the course data (default %(default)s)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("static", "quick"),
+        default=default_of(run_demo, "mode"),
+        help="grading depth (default %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_of(run_demo, "workers"),
+        help="submissions graded at once (default %(default)s)",
+    )
     parser.set_defaults(func=demo)

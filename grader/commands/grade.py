@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from grader.commands import default_of
 from grader.pipeline import GradeOptions, grade_submission
+
+VERB = "grade"
+SUMMARY = "grade one submission (a zip or a folder)"
 
 
 def grading_options(args: argparse.Namespace) -> GradeOptions:
@@ -37,15 +41,20 @@ def grade(args: argparse.Namespace) -> int:
 
 
 def add_grading_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options shared by every verb that grades (grade, batch)."""
+    """The options shared by every verb that grades (grade, batch), with the pipeline's defaults."""
     parser.add_argument("--rubric", required=True, help="a rubric YAML file or the name of a shipped rubric")
-    parser.add_argument("--data", default=None, help="course data made by `grader data build` (with hidden/)")
+    parser.add_argument(
+        "--data",
+        default=default_of(GradeOptions, "data_dir"),
+        help="course data made by 'grader data build' (with hidden/)",
+    )
     parser.add_argument("--out", required=True, help="results go to OUT/<submission-id>/")
     parser.add_argument(
         "--mode",
         choices=("static", "quick", "full"),
-        default="static",
-        help="static: no execution; quick: a small subset with short runs (CPU); full: as submitted",
+        default=default_of(GradeOptions, "mode"),
+        help="static: no execution; quick: a small subset with short runs (CPU); full: as submitted "
+        "(default %(default)s)",
     )
     parser.add_argument(
         "--no-sandbox", action="store_true", help="run student code without bubblewrap (the result says so)"
@@ -53,7 +62,11 @@ def add_grading_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
-    parser = verbs.add_parser("grade", help="grade one submission (a zip or a folder)")
+    parser = verbs.add_parser(
+        VERB,
+        description="Grade one submission, a zip or a folder, and write OUT/<id>/result.json with "
+        "the score, every check and its evidence.",
+    )
     parser.add_argument("submission", help="the submission: a zip or a folder")
     add_grading_arguments(parser)
     parser.set_defaults(func=grade)

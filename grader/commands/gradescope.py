@@ -15,12 +15,15 @@ from pathlib import Path
 
 from grader.errors import GraderError
 from grader.pipeline import GradeOptions, grade_submission
-from grader.records import write_json_atomically
+from grader.records import Mode, write_json_atomically
 from grader.report.gradescope import to_gradescope, validate_gradescope
 
+VERB = "gradescope"
+SUMMARY = "grade inside Gradescope's autograder and write results.json"
 SUBMISSION_DIR = Path("/autograder/submission")
 COURSE_DATA_DIR = Path("/autograder/source/course-data")
 RESULTS_FILE = Path("/autograder/results/results.json")
+DEFAULT_MODE: Mode = "static"  # Gradescope's container has no GPU, whatever the pipeline's default
 
 
 def gradescope(args: argparse.Namespace) -> int:
@@ -53,18 +56,21 @@ def gradescope(args: argparse.Namespace) -> int:
 
 def register(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser(
-        "gradescope", help="grade inside Gradescope's autograder and write results.json"
+        VERB,
+        description=f"Grade the one submission of a Gradescope autograder run and write its results.json. "
+        f"Gradescope puts the upload in {SUBMISSION_DIR}; ship the course data (hidden labels included: "
+        f"students never see that folder) in the autograder zip as course-data/. run_autograder can be as "
+        f"short as: grader gradescope --rubric ece590-hw2-f20",
     )
     parser.add_argument("--rubric", required=True, help="a rubric YAML file or the name of a shipped rubric")
-    parser.add_argument("--submission", default=str(SUBMISSION_DIR), help=f"default {SUBMISSION_DIR}")
+    parser.add_argument("--submission", default=str(SUBMISSION_DIR), help="default %(default)s")
+    parser.add_argument("--data", default=str(COURSE_DATA_DIR), help="course data (default %(default)s)")
+    parser.add_argument("--results", default=str(RESULTS_FILE), help="where to write (default %(default)s)")
     parser.add_argument(
-        "--data", default=str(COURSE_DATA_DIR), help=f"course data (default {COURSE_DATA_DIR})"
-    )
-    parser.add_argument(
-        "--results", default=str(RESULTS_FILE), help=f"where to write (default {RESULTS_FILE})"
-    )
-    parser.add_argument(
-        "--mode", choices=("static", "quick", "full"), default="static", help="grading depth (default static)"
+        "--mode",
+        choices=("static", "quick", "full"),
+        default=DEFAULT_MODE,
+        help="grading depth (default %(default)s)",
     )
     parser.add_argument(
         "--no-sandbox",

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grader.precheck import DEFAULT_RUBRIC, format_precheck, precheck
+from grader.commands import default_of
+from grader.precheck import format_precheck, precheck
+
+VERB = "precheck"
+SUMMARY = "check your homework before submitting (quick mode, CPU)"
 
 
 def run_precheck(args: argparse.Namespace) -> int:
@@ -22,14 +26,20 @@ def run_precheck(args: argparse.Namespace) -> int:
 
 def register(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser(
-        "precheck", help="check your homework folder before submitting (quick mode, CPU, no hidden labels)"
+        VERB,
+        description="Check your homework folder before submitting: the quick checks, on CPU, without the "
+        "hidden labels. Prints what will fail with a fix for each, and exits 1 when something fails.",
     )
     parser.add_argument("dir", nargs="?", default=".", help="the folder with your notebooks (default: here)")
     parser.add_argument(
-        "--rubric", default=DEFAULT_RUBRIC, help=f"the homework's rubric (default {DEFAULT_RUBRIC})"
+        "--rubric", default=default_of(precheck, "rubric"), help="the homework's rubric (default %(default)s)"
     )
-    parser.add_argument("--data", default=None, help="the course data folder (default: DIR/data)")
-    parser.add_argument("--out", default=None, help="keep the executed notebooks and logs here")
+    parser.add_argument(
+        "--data", default=default_of(precheck, "data_dir"), help="the course data folder (default: DIR/data)"
+    )
+    parser.add_argument(
+        "--out", default=default_of(precheck, "out_dir"), help="keep the executed notebooks and logs here"
+    )
     parser.add_argument(
         "--no-sandbox", action="store_true", help="run without bubblewrap even where it is installed"
     )

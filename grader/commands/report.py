@@ -9,17 +9,25 @@ from grader.errors import GraderError
 from grader.report import load_batch, render_dashboard, render_student_report, write_gradebook
 from grader.rubric import load_rubric, resolve_rubric
 
+VERB = "report"
+SUMMARY = "HTML reports, class dashboard and gradebook.csv of OUT"
+
 
 def report(args: argparse.Namespace) -> int:
-    out_dir = Path(args.out)
+    return report_folder(Path(args.out), args.rubric, answer_keys=args.answer_keys)
+
+
+def report_folder(out_dir: Path, rubric_name: str | Path, *, answer_keys: bool = False) -> int:
+    """Render every page of OUT_DIR and print where they are; 1 when a record or a report failed, since a
+    page that is missing would otherwise go unnoticed."""
     if not out_dir.is_dir():
         raise GraderError(f"results folder {out_dir} does not exist")
-    rubric = load_rubric(resolve_rubric(args.rubric))
+    rubric = load_rubric(resolve_rubric(rubric_name))
     batch = load_batch(out_dir)
     failed = 0
     for folder, result in batch.results:
         try:
-            render_student_report(folder, rubric, answer_keys=args.answer_keys)
+            render_student_report(folder, rubric, answer_keys=answer_keys)
         except GraderError as exc:
             failed += 1
             print(f"  {result.submission_id}: no report: {exc}")
@@ -33,9 +41,11 @@ def report(args: argparse.Namespace) -> int:
 
 def register(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser(
-        "report", help="HTML reports, class dashboard and gradebook.csv of a results folder"
+        VERB,
+        description="Write OUT/<id>/report.html for every result in OUT, the class dashboard "
+        "OUT/index.html and OUT/gradebook.csv. Exits 1 when a record or a report failed.",
     )
-    parser.add_argument("out", help="the --out folder of `grader grade` or `grader batch`")
+    parser.add_argument("out", help="the --out folder of 'grader grade' or 'grader batch'")
     parser.add_argument("--rubric", required=True, help="a rubric YAML file or the name of a shipped rubric")
     parser.add_argument(
         "--answer-keys",

@@ -6,6 +6,10 @@ import argparse
 from pathlib import Path
 
 from grader.batch.similarity import SIMILARITY_FILE, find_similar
+from grader.commands import default_of
+
+VERB = "similarity"
+SUMMARY = "list notebook pairs of a graded class that share much code"
 
 
 def similarity(args: argparse.Namespace) -> int:
@@ -17,10 +21,21 @@ def similarity(args: argparse.Namespace) -> int:
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
-    parser = verbs.add_parser("similarity", help="find notebook pairs with much shared code in a graded OUT")
-    parser.add_argument("out", help="the OUT folder of `grader grade` or `grader batch`")
-    parser.add_argument("--threshold", type=float, default=0.6, help="lowest score listed (default 0.6)")
+    parser = verbs.add_parser(
+        VERB,
+        description="Compare the notebooks of a graded OUT, the student template and the reference "
+        "notebooks not counting, and list the pairs at or above the threshold in OUT/similarity.json.",
+    )
+    parser.add_argument("out", help="the OUT folder of 'grader grade' or 'grader batch'")
     parser.add_argument(
-        "--rubric", default=None, help="rubric naming the notebooks (default: the one in the results)"
+        "--threshold",
+        type=float,
+        default=default_of(find_similar, "threshold"),
+        help="lowest score listed (default %(default)s)",
+    )
+    parser.add_argument(
+        "--rubric",
+        default=default_of(find_similar, "rubric"),
+        help="rubric naming the notebooks (default: the one in the results)",
     )
     parser.set_defaults(func=similarity)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.batch import grade_batch
-from grader.batch.runner import BatchSummary
+from grader.batch.summary import BatchSummary
 from grader.execute import sandbox_available
 from grader.intake import submission_id
 from grader.pipeline import COURSE_TOOLS, GradeOptions

@@ -1,12 +1,14 @@
-"""The ``grader`` command as a user runs it: exit codes and messages, not tracebacks."""
+"""grader data build and show as a TA runs them: messages and exit codes, no tracebacks."""
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from pathlib import Path
 
-from grader.cli import main
+from grader.cli import build_parser, main
+from grader.coursedata import build_course_data
 
 
 def test_data_build_and_show(tmp_path: Path, capsys) -> None:
@@ -54,12 +56,8 @@ def test_bad_source_is_a_message_and_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_demo_runs_offline_on_the_embedded_default(tmp_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.delenv("CIFAR10_DIR", raising=False)
-    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
-    out = capsys.readouterr().out
-    assert "building course data from synthetic:3000" in out
-    assert "| | total | 2700 | 300 | 600 |" in out
-    assert "4 submissions in" in out and "4 graded" in out
-    assert (tmp_path / "demo" / "graded" / "index.html").is_file()
-    assert (tmp_path / "demo" / "graded" / "reference" / "report.html").is_file()
+def test_data_build_defaults_are_build_course_datas() -> None:
+    args = vars(build_parser().parse_args(["data", "build", "--source", "synthetic", "--out", "d"]))
+    for name, parameter in inspect.signature(build_course_data).parameters.items():
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+            assert args[name] == parameter.default, name

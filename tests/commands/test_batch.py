@@ -1,0 +1,40 @@
+"""``grader batch``: what it hands the batch API when no option is given."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pytest
+
+from grader.batch import grade_batch
+from grader.batch.similarity import find_similar
+from grader.cli import build_parser
+from grader.commands import batch as batch_command
+
+
+class Called(Exception):
+    pass
+
+
+def test_without_options_the_verb_calls_grade_batch_with_its_defaults(monkeypatch) -> None:
+    calls: list[dict] = []
+
+    def fake(input_dir: Path, options, **kwargs) -> None:
+        calls.append(kwargs)
+        raise Called
+
+    args = build_parser().parse_args(["batch", "inbox", "--rubric", "r", "--out", "o"])
+    monkeypatch.setattr(batch_command, "grade_batch", fake)
+    with pytest.raises(Called):
+        args.func(args)
+    (kwargs,) = calls
+    defaults = inspect.signature(grade_batch).parameters
+    assert kwargs and all(value == defaults[name].default for name, value in kwargs.items())
+
+
+def test_the_batch_and_the_similarity_verb_share_the_similarity_threshold() -> None:
+    assert (
+        inspect.signature(grade_batch).parameters["similarity_threshold"].default
+        == inspect.signature(find_similar).parameters["threshold"].default
+    )
