@@ -1,4 +1,4 @@
-"""Crafted result folders for the report tests: results scored by the real rubric engine, and notebooks."""
+"""Crafted result folders for the report tests: results built by the pipeline's own builder, and notebooks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
+from grader.pipeline import build_result
 from grader.records import CheckOutcome, Finding, Result, write_result
-from grader.rubric import apply_rubric, load_rubric, resolve_rubric
+from grader.rubric import load_rubric, resolve_rubric
 from grader.rubric.model import Rubric
 
 F20 = load_rubric(resolve_rubric("ece590-hw2-f20"))
@@ -38,24 +39,21 @@ def make_result(
             message=f"{item.id} {'failed' if failed else 'passed'}",
             evidence=evidence.get(item.id, {"value": 0.5} if failed else {}),
         )
-    scored = apply_rubric(rubric, outcomes, "full", format_ok)
     found = list(findings)
     if rejection is not None:
         found.append(Finding(kind="intake-rejected", severity="error", detail=rejection))
-    return Result(
-        submission_id=sid,
-        input_sha256="ab" * 32,
-        rubric=rubric.name,
-        mode="full",
-        score=scored.total,
-        max_score=scored.max_score,
-        bonus=scored.bonus,
-        deductions=scored.deductions + ([f"rejected at intake: {rejection}"] if rejection else []),
-        checks=scored.checks,
+    return build_result(
+        rubric,
+        "full",
+        outcomes,
+        sub_id=sid,
+        sha256="ab" * 32,
+        format_ok=format_ok,
         findings=found,
+        environment={"grader": "test"},
+        deductions=[f"rejected at intake: {rejection}"] if rejection else (),
         sandboxed=sandboxed,
         timings={"total_s": 12.5},
-        environment={"grader": "test"},
     )
 
 
