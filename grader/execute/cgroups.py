@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,8 @@ TASKS_PER_PROCESS = 16
 # within seconds of its creation, so sweeping only old empty ones never takes a live kernel's cgroup.
 STALE_AFTER_S = 600
 MIB = 1024 * 1024
+# a Slurm job's cgroup: v1 ``/slurm_node0/uid_0/job_7/...``, v2 ``/system.slice/slurmstepd.scope/job_7/...``
+_SLURM_CGROUP = re.compile(r"slurm[^:\n]*/job_\d+")
 
 
 class Cgroup:
@@ -147,23 +151,41 @@ class KernelCaps:
         return notes
 
 
-def controller_roots(controller: str, proc_cgroup: Path = Path("/proc/self/cgroup")) -> tuple[Path, ...]:
+def controller_roots(
+    controller: str,
+    proc_cgroup: Path = Path("/proc/self/cgroup"),
+    mount: Path = CGROUP_MOUNT,
+    environ: Mapping[str, str] = os.environ,
+) -> tuple[Path, ...]:
     """Where a cgroup of CONTROLLER may go, best first: under the grader's own cgroup (so that the kernel
-    stays within what the host allows the grader), then the root of the v1 hierarchy or of the v2 one."""
-    v1 = CGROUP_MOUNT / controller
-    v2 = CGROUP_MOUNT if (CGROUP_MOUNT / "cgroup.controllers").exists() else None
+    stays within what the host allows the grader), then the root of the v1 hierarchy or of the v2 one.
+
+    Inside a Slurm job only the job's own cgroup qualifies: a kernel at the root of the hierarchy would
+    escape the job's memory and device limits, so where the job has no cgroup of CONTROLLER there is none.
+    """
+    v1 = mount / controller
+    v2 = mount if (mount / "cgroup.controllers").exists() else None
+    text = _read(proc_cgroup)
     roots: list[Path] = []
-    for line in _read(proc_cgroup).splitlines():
+    for line in text.splitlines():
         parts = line.split(":", 2)
         if len(parts) != 3:
             continue
         _, controllers, own = parts
+        below = own.strip("/")
         if controller in controllers.split(","):
-            roots.append(v1 / own.lstrip("/"))
+            roots.append(v1 / below)
         elif controllers == "" and v2 is not None:
-            roots.append(v2 / own.lstrip("/"))
+            roots.append(v2 / below)
+    if in_slurm_job(text, environ):
+        return tuple(dict.fromkeys(root for root in roots if root not in (v1, v2)))
     roots += [v1] + ([v2] if v2 is not None else [])
     return tuple(dict.fromkeys(roots))
+
+
+def in_slurm_job(proc_cgroup_text: str, environ: Mapping[str, str] = os.environ) -> bool:
+    """True in a process Slurm started for a job: its variables, or a ``slurm.../job_N`` cgroup."""
+    return "SLURM_JOB_ID" in environ or _SLURM_CGROUP.search(proc_cgroup_text) is not None
 
 
 def _make(roots: tuple[Path, ...], limit_files: tuple[str, ...], value: str) -> tuple[Path, str] | None:

@@ -82,6 +82,52 @@ def test_the_graders_own_cgroup_comes_first(tmp_path: Path) -> None:
     assert controller_roots("pids", proc)[0] == CGROUP_MOUNT / "pids"
 
 
+SLURM_V1 = (
+    "8:pids:/\n4:memory:/slurm_node0/uid_0/job_7/step_0/task_0\n3:cpuset:/slurm_node0/uid_0/job_7\n0::/\n"
+)
+
+
+def fake_hierarchy(tmp_path: Path, proc_text: str, *, v2: bool = False) -> tuple[Path, Path]:
+    """A cgroup mount under TMP_PATH with the folders /proc/self/cgroup names, and that file."""
+    mount = tmp_path / "cgroup"
+    for line in proc_text.splitlines():
+        _, controllers, own = line.split(":", 2)
+        (mount / (controllers or "") / own.strip("/")).mkdir(parents=True, exist_ok=True)
+    if v2:
+        (mount / "cgroup.controllers").write_text("memory pids\n")
+    proc = tmp_path / "proc-cgroup"
+    proc.write_text(proc_text)
+    return mount, proc
+
+
+def test_inside_a_slurm_job_only_the_jobs_own_cgroup_is_used(tmp_path: Path) -> None:
+    """The job has a memory cgroup but no pids one: memory goes below the job, pids nowhere, not the root."""
+    mount, proc = fake_hierarchy(tmp_path, SLURM_V1)
+    job = mount / "memory" / "slurm_node0" / "uid_0" / "job_7" / "step_0" / "task_0"
+    assert controller_roots("memory", proc, mount, environ={}) == (job,)
+    assert controller_roots("pids", proc, mount, environ={}) == ()
+    outside = controller_roots("pids", proc, mount, environ={"PATH": "/bin"})
+    assert outside == (), "a slurm job cgroup in /proc/self/cgroup is enough"
+    assert PidCap.create(4, roots=controller_roots("pids", proc, mount, environ={})) is None
+    assert sorted(p.name for p in (mount / "pids").iterdir()) == [], "nothing was made at the root"
+
+
+def test_slurm_variables_alone_keep_cgroups_off_the_root(tmp_path: Path) -> None:
+    mount, proc = fake_hierarchy(tmp_path, "4:memory:/\n8:pids:/user/grader\n0::/\n")
+    assert controller_roots("memory", proc, mount, environ={"SLURM_JOB_ID": "12"}) == ()
+    assert controller_roots("pids", proc, mount, environ={"SLURM_JOB_ID": "12"}) == (
+        mount / "pids/user/grader",
+    )
+    assert controller_roots("memory", proc, mount, environ={}) == (mount / "memory",)
+
+
+def test_a_slurm_job_on_cgroup_v2_stays_below_its_step(tmp_path: Path) -> None:
+    text = "0::/system.slice/slurmstepd.scope/job_9/step_batch/user/task_0\n"
+    mount, proc = fake_hierarchy(tmp_path, text, v2=True)
+    roots = controller_roots("memory", proc, mount, environ={})
+    assert roots == (mount / "system.slice/slurmstepd.scope/job_9/step_batch/user/task_0",)
+
+
 def test_the_watchdog_counts_from_the_cgroup_and_kills_it_whole(cap: PidCap) -> None:
     sleepers = "import os, time\nfor _ in range(20):\n    os.fork() or time.sleep(60)\ntime.sleep(60)"
     parent = subprocess.Popen([sys.executable, "-c", sleepers], preexec_fn=cap.join)
