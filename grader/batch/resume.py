@@ -11,6 +11,7 @@ import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from grader.batch.layouts import Submission
 from grader.errors import GraderError
@@ -22,15 +23,29 @@ BATCH_ERROR = "batch-error"
 
 
 @contextmanager
-def exclusive(work: Path) -> Iterator[None]:
+def exclusive(work: Path) -> Iterator[IO[str]]:
     """Hold ``WORK/lock``, so a second batch cannot write into the same OUT at the same time."""
+    with _lock(work, fcntl.LOCK_EX) as handle:
+        yield handle
+
+
+@contextmanager
+def shared(work: Path) -> Iterator[IO[str]]:
+    """Hold ``WORK/lock`` together with the other tasks of one batch spread over machines: a batch of its
+    own (``exclusive``) is refused while any of them holds it."""
+    with _lock(work, fcntl.LOCK_SH) as handle:
+        yield handle
+
+
+@contextmanager
+def _lock(work: Path, kind: int) -> Iterator[IO[str]]:
     work.mkdir(parents=True, exist_ok=True)
     with open(work / "lock", "w") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, kind | fcntl.LOCK_NB)
         except BlockingIOError:
             raise GraderError(f"another batch is grading into {work.parent}; wait for it to end") from None
-        yield
+        yield handle
 
 
 def overlaps(sub: Submission, out_dir: Path) -> bool:

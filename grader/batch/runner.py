@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -78,36 +79,72 @@ def grade_batch(
             sub for sub in discover_submissions(Path(input_dir), notes=notes) if not overlaps(sub, out_dir)
         ]
         entries: dict[str, BatchEntry] = {}
-        todo = _unfinished(subs, work, entries, rubric, options)
-        timeout_s = submission_timeout_s or _default_timeout_s(rubric, options.mode)
+        todo = unfinished(subs, work, entries, rubric, options)
+        timeout_s = submission_timeout_s or default_timeout_s(rubric, options.mode)
         interrupted = False
         try:
-            _run_jobs(todo, entries, rubric, options, workers, gpus or [], grade_fn, timeout_s, progress)
+            run_jobs(todo, entries, rubric, options, workers, gpus or [], grade_fn, timeout_s, progress)
         except KeyboardInterrupt:
             interrupted = True
-        similar = None
-        if similarity_threshold is not None and not interrupted:
-            similar = _similarity(out_dir, options.rubric, similarity_threshold, notes)
-        if reports and not interrupted:
-            _class_reports(out_dir, rubric, notes)
-        summary = summarise(
+        summary = finish_batch(
             input_dir,
-            options.out_dir,
-            rubric.name,
-            options.mode,
-            workers,
-            gpus or [],
-            started_at,
-            clock,
+            options,
+            rubric,
             subs,
             entries,
             notes,
-            similar,
+            workers=workers,
+            gpus=gpus or [],
+            started_at=started_at,
+            clock=clock,
+            similarity_threshold=None if interrupted else similarity_threshold,
+            reports=reports and not interrupted,
         )
-        summary.interrupted = interrupted
-        write_json_atomically(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
+        if interrupted:
+            summary.interrupted = True
+            write_json_atomically(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
     if interrupted:
         raise KeyboardInterrupt
+    return summary
+
+
+def finish_batch(
+    input_dir: Path,
+    options: GradeOptions,
+    rubric: Rubric,
+    subs: list[Submission],
+    entries: dict[str, BatchEntry],
+    notes: list[str],
+    *,
+    workers: int,
+    gpus: list[str],
+    started_at: datetime,
+    clock: float,
+    similarity_threshold: float | None,
+    reports: bool,
+) -> BatchSummary:
+    """The end of a batch, wherever it was graded: similarity, the class reports, ``batch-summary.json``."""
+    out_dir = Path(options.out_dir)
+    similar = None
+    if similarity_threshold is not None:
+        similar = _similarity(out_dir, options.rubric, similarity_threshold, notes)
+    if reports:
+        _class_reports(out_dir, rubric, notes)
+    summary = summarise(
+        input_dir,
+        options.out_dir,
+        rubric.name,
+        options.mode,
+        workers,
+        gpus,
+        started_at,
+        clock,
+        subs,
+        entries,
+        notes,
+        similar,
+    )
+    write_json_atomically(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
     return summary
 
 
@@ -128,14 +165,15 @@ def error_result(rubric: Rubric, mode: Mode, sub_id: str, sha256: str, message: 
     )
 
 
-def _unfinished(
+def unfinished(
     subs: list[Submission],
     work: Path,
     entries: dict[str, BatchEntry],
     rubric: Rubric,
     options: GradeOptions,
 ) -> list[Job]:
-    """Stages each submission and returns the jobs left to grade; the others get their entries here."""
+    """Stages each submission into WORK and returns the jobs left to grade; the others get their entries
+    here."""
     todo: list[Job] = []
     for sub in subs:
         try:
@@ -143,11 +181,11 @@ def _unfinished(
             sha = content_sha256(src)
         except OSError as exc:
             why = {"status": "failed", "error": f"{sub.path.name} could not be read: {exc}"}
-            entries[sub.student_id] = _record(Job(sub, sub.path, ""), why, rubric, options)
+            entries[sub.student_id] = record_answer(Job(sub, sub.path, ""), why, rubric, options)
             continue
         if submission_id(src) != sub.student_id:  # would let two workers share an output folder
             why = {"status": "error", "error": f"{src} would be graded as {submission_id(src)!r}"}
-            entries[sub.student_id] = _record(Job(sub, src, sha), why, rubric, options)
+            entries[sub.student_id] = record_answer(Job(sub, src, sha), why, rubric, options)
             continue
         out = Path(options.out_dir) / sub.student_id / RESULT_FILE
         done = finished_result(out, sha, rubric.name, options.mode)
@@ -158,13 +196,13 @@ def _unfinished(
     return todo
 
 
-def _default_timeout_s(rubric: Rubric, mode: Mode) -> float:
+def default_timeout_s(rubric: Rubric, mode: Mode) -> float:
     if mode == "static":
         return STATIC_TIMEOUT_S
     return rubric.limits_for(mode).notebook_timeout_s * len(rubric.notebooks) + TIMEOUT_MARGIN_S
 
 
-def _run_jobs(
+def run_jobs(
     todo: list[Job],
     entries: dict[str, BatchEntry],
     rubric: Rubric,
@@ -174,7 +212,12 @@ def _run_jobs(
     grade_fn: str,
     timeout_s: float,
     progress: bool,
+    *,
+    log_dir: Path | None = None,
+    on_entry: Callable[[BatchEntry], None] | None = None,
 ) -> None:
+    """Grades TODO in a worker pool, recording each answer in ENTRIES (and passing it to ON_ENTRY) as it
+    comes; LOG_DIR holds the workers' logs (default ``OUT/.batch``)."""
     if not todo:
         return
     pool = WorkerPool(
@@ -184,25 +227,27 @@ def _run_jobs(
         gpus=gpus,
         grade_fn=grade_fn,
         timeout_s=timeout_s,
-        log_dir=Path(options.out_dir) / BATCH_DIR,
+        log_dir=log_dir or Path(options.out_dir) / BATCH_DIR,
     )
     bar = tqdm(total=len(todo), desc="grading", unit="sub", file=sys.stderr, disable=not progress)
     try:
         with pool:
             for job, answer in pool.answers():
-                entries[job.sub.student_id] = _record(job, answer, rubric, options)
+                entries[job.sub.student_id] = record_answer(job, answer, rubric, options)
+                if on_entry is not None:
+                    on_entry(entries[job.sub.student_id])
                 if answer["status"] != "graded":
                     bar.set_postfix(problems=sum(e.status in ("failed", "error") for e in entries.values()))
                 bar.update(1)
             for job in pool.unanswered():  # only if every feeding thread died, which is a grader bug
-                entries[job.sub.student_id] = _record(
+                entries[job.sub.student_id] = record_answer(
                     job, {"status": "error", "error": "the batch stopped feeding workers"}, rubric, options
                 )
     finally:
         bar.close()
 
 
-def _record(job: Job, answer: dict[str, Any], rubric: Rubric, options: GradeOptions) -> BatchEntry:
+def record_answer(job: Job, answer: dict[str, Any], rubric: Rubric, options: GradeOptions) -> BatchEntry:
     """The summary entry; a submission that was not graded gets its error result.json here."""
     seconds = answer.get("seconds") or (time.perf_counter() - job.started if job.started else None)
     if answer["status"] == "graded":
