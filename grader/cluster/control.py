@@ -91,8 +91,8 @@ def cluster_status(out_dir: Path) -> str:
 
 def cancel_cluster_batch(out_dir: Path) -> str:
     """Cancel every task of the array; what was graded stays, and the same batch command goes on from it."""
-    slurm.require_slurm()
     batch = _require(out_dir)
+    slurm.require_slurm()
     try:
         subprocess.run(["scancel", batch.array], check=True, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError) as exc:
