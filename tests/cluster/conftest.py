@@ -1,0 +1,5 @@
+"""The cluster tests' Slurm, one per session."""
+
+from tests.cluster.slurm_cluster import slurm_cluster
+
+__all__ = ["slurm_cluster"]
