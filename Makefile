@@ -29,7 +29,8 @@ lock:
 		--output-file=requirements.lock pyproject.toml
 
 # Debian packages, installed when missing (as root, or through sudo): bubblewrap sandboxes student
-# notebooks (without it the grader refuses to execute them); chromium renders the HTML reports in the tests.
+# notebooks (without it the grader refuses to execute them); chromium renders the HTML reports in the tests;
+# slurm-wlm and munge run the one-node Slurm cluster of tests/cluster (which skip without them).
 APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO="sudo -n"; \
 	else echo "warning: $$PKG is missing and cannot be installed without root"; exit 0; fi; \
 	($$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$PKG >/dev/null) \
@@ -40,6 +41,7 @@ system-packages:
 
 test-packages:
 	@command -v chromium >/dev/null || { PKG=chromium; $(APT_INSTALL); }
+	@test -x /usr/sbin/slurmctld -a -x /usr/sbin/slurmd -a -x /usr/sbin/munged || { PKG="slurm-wlm munge"; $(APT_INSTALL); }
 
 lint: setup
 	$(VENV)/bin/ruff check .

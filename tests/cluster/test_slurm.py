@@ -158,3 +158,29 @@ def test_kernel_cgroups_inside_a_job_stay_below_the_jobs_own(slurm_cluster, tmp_
         f"/sys/fs/cgroup/memory{job_memory}/grader-"
     )
     assert seen["pids"] is None, "Slurm gives the job no pids cgroup here: none at the root either"
+
+
+def test_a_requeued_task_goes_on_without_grading_its_finished_work_again(
+    slurm_cluster, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(FAULTS))
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    make_class(inbox, 6, rows=100)
+    cluster = SlurmOptions(tasks=1, poll_s=0.5, mem_gb=1, time_limit_min=30)
+    done: dict = {}
+
+    def run() -> None:
+        done["summary"] = on_slurm(inbox, static_options(out), cluster, grade_fn="cluster_faults:slow")
+
+    submitter = threading.Thread(target=run)
+    submitter.start()
+    poll_until(lambda: len(list(out.glob("*/result.json"))) >= 2, timeout_s=120, what="2 results")
+    before = {path.parent.name for path in out.glob("*/result.json")}
+    slurm_cluster.run("scontrol", "requeue", load(out).jobs[0])
+    submitter.join(timeout=180)
+    summary = done["summary"]
+    assert (summary.graded, summary.errored) == (6, 0)
+    (entries,) = out.glob(".cluster/*/share-0.entries.jsonl")
+    graded = [json.loads(line)["id"] for line in entries.read_text().splitlines()]
+    assert sorted(set(graded)) == sorted(e.id for e in summary.entries)
+    assert not before & {sub_id for sub_id in graded if graded.count(sub_id) > 1}, "finished work was redone"
