@@ -176,8 +176,10 @@ def test_a_requeued_task_goes_on_without_grading_its_finished_work_again(
     submitter.start()
     poll_until(lambda: len(list(out.glob("*/result.json"))) >= 2, timeout_s=120, what="2 results")
     before = {path.parent.name for path in out.glob("*/result.json")}
-    slurm_cluster.run("scontrol", "requeue", load(out).jobs[0])
+    job_id = load(out).jobs[0]
+    slurm_cluster.run("scontrol", "requeue", job_id)
     submitter.join(timeout=180)
+    assert "Restarts=1" in slurm_cluster.run("scontrol", "show", "job", job_id)
     summary = done["summary"]
     assert (summary.graded, summary.errored) == (6, 0)
     (entries,) = out.glob(".cluster/*/share-0.entries.jsonl")
