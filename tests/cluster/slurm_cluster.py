@@ -92,6 +92,10 @@ def start_cluster(root: Path, cgroups: bool) -> tuple[SlurmCluster | None, str]:
     return SlurmCluster(root / "cluster", cgroups, env), ""
 
 
+def stop_cluster(cluster: SlurmCluster) -> None:
+    _script(cluster.env, "down")
+
+
 @pytest.fixture(scope="session")
 def slurm_cluster() -> Iterator[SlurmCluster]:
     """The session's cluster, with cgroups where they work here (else without), and its clients' setting
@@ -117,5 +121,5 @@ def slurm_cluster() -> Iterator[SlurmCluster]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        _script(cluster.env, "down")
+        stop_cluster(cluster)
         shutil.rmtree(root, ignore_errors=True)
