@@ -72,9 +72,11 @@ def states(batch: ClusterBatch) -> dict[str, str]:
 
 
 def running(batch: ClusterBatch) -> bool:
+    """Whether any task of an earlier submission may still write into OUT; one Slurm no longer knows
+    (UNKNOWN, long after it ended) is not running."""
     jobs = batch.submitit_jobs()
     slurm.refresh(jobs)
-    return not all(slurm.finished(one) for one in jobs)
+    return any(not slurm.finished(one) and slurm.state(one) != "UNKNOWN" for one in jobs)
 
 
 def cluster_status(out_dir: Path) -> str:
