@@ -1,6 +1,6 @@
 """A static batch graded locally and on Slurm, side by side: what submitting it as a job array adds.
 
-    .venv/bin/python -m benchmarks.bench_slurm [--students 300] [--workers 2] [--test-cluster]
+    .venv/bin/python -m benchmarks.bench_slurm [--students 300] [--workers 2] [--repeats 3] [--test-cluster]
 
 Both grade the same class with the same CPUs: the local batch with WORKERS workers, the Slurm batch as
 WORKERS tasks of one worker each. The difference is what the cluster path costs: writing the shares,
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -28,37 +29,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--test-cluster", action="store_true", help="start the tests' one-node cluster")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-slurm-", dir="/tmp") as tmp:
         cluster = _test_cluster(Path(tmp)) if args.test_cluster else None
         try:
-            _compare(Path(tmp), args.students, args.workers)
+            _compare(Path(tmp), args.students, args.workers, args.repeats)
         finally:
             if cluster is not None:
                 cluster()
 
 
-def _compare(tmp: Path, students: int, workers: int) -> None:
+def _compare(tmp: Path, students: int, workers: int, repeats: int) -> None:
+    """REPEATS rounds of local then Slurm, each into a fresh OUT, so that a warm cache favours neither."""
     inbox = tmp / "in"
     make_class(inbox, students)
-
-    def options(name: str) -> GradeOptions:
-        return GradeOptions(rubric="ece590-hw2-f20", out_dir=tmp / name, mode="static")
-
-    clock = time.perf_counter()
-    local = grade_batch(inbox, options("local"), workers=workers, progress=False)
-    local_s = time.perf_counter() - clock
-    assert local.graded == students, local
     cluster = SlurmOptions(tasks=workers, poll_s=1.0, mem_gb=2, time_limit_min=60)
-    clock = time.perf_counter()
-    remote = grade_on_slurm(inbox, options("slurm"), cluster, workers=1, progress=False)
-    slurm_s = time.perf_counter() - clock
-    assert remote.graded == students, remote
-    print(f"{students} submissions, static mode, {workers} CPUs each way")
-    print(f"  local batch, {workers} workers:          {local_s:7.1f} s")
-    print(f"  Slurm array, {workers} tasks x 1 worker:  {slurm_s:7.1f} s")
-    print(f"  added by Slurm: {slurm_s - local_s:+.1f} s, ratio {slurm_s / local_s:.2f}")
+    local_s: list[float] = []
+    slurm_s: list[float] = []
+    for round_ in range(repeats):
+        clock = time.perf_counter()
+        local = grade_batch(inbox, _options(tmp / f"local-{round_}"), workers=workers, progress=False)
+        local_s.append(time.perf_counter() - clock)
+        clock = time.perf_counter()
+        remote = grade_on_slurm(inbox, _options(tmp / f"slurm-{round_}"), cluster, workers=1, progress=False)
+        slurm_s.append(time.perf_counter() - clock)
+        assert local.graded == remote.graded == students, (local, remote)
+        print(f"round {round_ + 1}: local {local_s[-1]:.1f} s, Slurm {slurm_s[-1]:.1f} s")
+    local_m, slurm_m = statistics.median(local_s), statistics.median(slurm_s)
+    print(f"{students} submissions, static mode, {workers} CPUs each way, medians of {repeats} rounds")
+    print(f"  local batch, {workers} workers:          {local_m:7.1f} s")
+    print(f"  Slurm array, {workers} tasks x 1 worker:  {slurm_m:7.1f} s")
+    print(f"  added by Slurm: {slurm_m - local_m:+.1f} s, ratio {slurm_m / local_m:.2f}")
+
+
+def _options(out: Path) -> GradeOptions:
+    return GradeOptions(rubric="ece590-hw2-f20", out_dir=out, mode="static")
 
 
 def _test_cluster(tmp: Path):

@@ -87,8 +87,8 @@ def grade_on_slurm(
             timeout_s = submission_timeout_s or default_timeout_s(rubric, options.mode)
             shares = deal(todo, cluster.tasks)
             tasks = len(shares)
+            fcntl.flock(lock, fcntl.LOCK_SH)  # shared with the tasks from before the first can start
             batch, jobs, files = _submit(shares, options, cluster, rubric, workers, grade_fn, timeout_s)
-            fcntl.flock(lock, fcntl.LOCK_SH)  # the tasks hold it shared from now on
             notes.append(f"graded on Slurm: array {batch.array}, {tasks} tasks")
             follow(batch, jobs, progress=progress, poll_s=cluster.poll_s)
             notes += _collect(shares, jobs, files, entries, rubric, options)

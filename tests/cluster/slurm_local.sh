@@ -145,6 +145,8 @@ MinJobAge=600
 # seconds between SIGTERM and SIGKILL on scancel/time limit (default 30; submitit jobs ignore SIGTERM)
 KillWait=5
 MpiDefault=none
+# tasks run at the nice value of the process that submitted them (a niced test run stays niced)
+PropagatePrioProcess=1
 ReturnToService=2
 SlurmdParameters=config_overrides
 ${gres_types:+GresTypes=$gres_types}

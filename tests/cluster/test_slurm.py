@@ -186,3 +186,33 @@ def test_a_requeued_task_goes_on_without_grading_its_finished_work_again(
     graded = [json.loads(line)["id"] for line in entries.read_text().splitlines()]
     assert sorted(set(graded)) == sorted(e.id for e in summary.entries)
     assert not before & {sub_id for sub_id in graded if graded.count(sub_id) > 1}, "finished work was redone"
+
+
+def test_status_and_cancel_act_on_a_batch_left_running(
+    slurm_cluster, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from grader.cli import main
+
+    monkeypatch.setenv("PYTHONPATH", str(FAULTS))
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    make_class(inbox, 8, rows=100)
+    cluster = SlurmOptions(tasks=2, poll_s=0.5, mem_gb=1, time_limit_min=30)
+    done: dict = {}
+
+    def run() -> None:
+        done["summary"] = on_slurm(inbox, static_options(out), cluster, grade_fn="cluster_faults:slow")
+
+    submitter = threading.Thread(target=run)
+    submitter.start()
+    poll_until(lambda: len(list(out.glob("*/result.json"))) >= 1, timeout_s=120, what="a result")
+    for flag in ("--status", "--cancel"):
+        with pytest.raises(SystemExit) as stop:
+            main(["batch", flag, str(out)])
+        assert stop.value.code == 0
+    printed = capsys.readouterr().out
+    assert f"Slurm array {load(out).array}" in printed and "of 8 results written" in printed
+    assert "2 running" in printed and "cancelled Slurm array" in printed
+    submitter.join(timeout=120)
+    summary = done["summary"]
+    assert summary.errored and summary.graded + summary.errored == 8
+    assert sum("ended CANCELLED" in note for note in summary.warnings) == 2
