@@ -97,12 +97,10 @@ def grade_batch(
             gpus=gpus or [],
             started_at=started_at,
             clock=clock,
-            similarity_threshold=None if interrupted else similarity_threshold,
-            reports=reports and not interrupted,
+            similarity_threshold=similarity_threshold,
+            reports=reports,
+            interrupted=interrupted,
         )
-        if interrupted:
-            summary.interrupted = True
-            write_json_atomically(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
     if interrupted:
         raise KeyboardInterrupt
     return summary
@@ -122,13 +120,15 @@ def finish_batch(
     clock: float,
     similarity_threshold: float | None,
     reports: bool,
+    interrupted: bool = False,
 ) -> BatchSummary:
-    """The end of a batch, wherever it was graded: similarity, the class reports, ``batch-summary.json``."""
+    """The end of a batch, wherever it was graded: similarity and the class reports (not for an
+    interrupted batch), then ``batch-summary.json``."""
     out_dir = Path(options.out_dir)
     similar = None
-    if similarity_threshold is not None:
+    if similarity_threshold is not None and not interrupted:
         similar = _similarity(out_dir, options.rubric, similarity_threshold, notes)
-    if reports:
+    if reports and not interrupted:
         _class_reports(out_dir, rubric, notes)
     summary = summarise(
         input_dir,
@@ -144,6 +144,7 @@ def finish_batch(
         notes,
         similar,
     )
+    summary.interrupted = interrupted
     write_json_atomically(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
     return summary
 
