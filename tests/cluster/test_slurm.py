@@ -195,7 +195,7 @@ def test_status_and_cancel_act_on_a_batch_left_running(
 
     monkeypatch.setenv("PYTHONPATH", str(FAULTS))
     inbox, out = tmp_path / "in", tmp_path / "out"
-    make_class(inbox, 8, rows=100)
+    make_class(inbox, 24, rows=100)  # 12 s a task: more than scancel's KillWait
     cluster = SlurmOptions(tasks=2, poll_s=0.5, mem_gb=1, time_limit_min=30)
     done: dict = {}
 
@@ -210,9 +210,9 @@ def test_status_and_cancel_act_on_a_batch_left_running(
             main(["batch", flag, str(out)])
         assert stop.value.code == 0
     printed = capsys.readouterr().out
-    assert f"Slurm array {load(out).array}" in printed and "of 8 results written" in printed
+    assert f"Slurm array {load(out).array}" in printed and "of 24 results written" in printed
     assert "2 running" in printed and "cancelled Slurm array" in printed
     submitter.join(timeout=120)
     summary = done["summary"]
-    assert summary.errored and summary.graded + summary.errored == 8
+    assert summary.errored and summary.graded + summary.errored == 24
     assert sum("ended CANCELLED" in note for note in summary.warnings) == 2
