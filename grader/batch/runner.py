@@ -75,11 +75,7 @@ def grade_batch(
     work = out_dir / BATCH_DIR
     notes: list[str] = []
     with exclusive(work):
-        subs = [
-            sub for sub in discover_submissions(Path(input_dir), notes=notes) if not overlaps(sub, out_dir)
-        ]
-        entries: dict[str, BatchEntry] = {}
-        todo = unfinished(subs, work, entries, rubric, options)
+        subs, entries, todo = staged_class(Path(input_dir), work, rubric, options, notes)
         timeout_s = submission_timeout_s or default_timeout_s(rubric, options.mode)
         interrupted = False
         try:
@@ -166,7 +162,18 @@ def error_result(rubric: Rubric, mode: Mode, sub_id: str, sha256: str, message: 
     )
 
 
-def unfinished(
+def staged_class(
+    input_dir: Path, work: Path, rubric: Rubric, options: GradeOptions, notes: list[str]
+) -> tuple[list[Submission], dict[str, BatchEntry], list[Job]]:
+    """The class under INPUT_DIR, each submission staged into WORK: all of them, the entries of those not to
+    grade (already graded, unreadable), and the jobs left to grade. What discovery noticed goes to NOTES."""
+    out_dir = Path(options.out_dir)
+    subs = [sub for sub in discover_submissions(input_dir, notes=notes) if not overlaps(sub, out_dir)]
+    entries: dict[str, BatchEntry] = {}
+    return subs, entries, _unfinished(subs, work, entries, rubric, options)
+
+
+def _unfinished(
     subs: list[Submission],
     work: Path,
     entries: dict[str, BatchEntry],

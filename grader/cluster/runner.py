@@ -24,10 +24,9 @@ from pathlib import Path
 import submitit
 from submitit.core.utils import FailedJobError, UncompletedJobError
 
-from grader.batch.layouts import discover_submissions
 from grader.batch.pool import Job
-from grader.batch.resume import BATCH_DIR, exclusive, finished_result, overlaps
-from grader.batch.runner import default_timeout_s, finish_batch, record_answer, unfinished
+from grader.batch.resume import BATCH_DIR, exclusive, finished_result
+from grader.batch.runner import default_timeout_s, finish_batch, record_answer, staged_class
 from grader.batch.summary import BatchEntry, BatchSummary, make_entry
 from grader.batch.worker import DEFAULT_GRADE_FN
 from grader.cluster import control, slurm
@@ -79,9 +78,7 @@ def grade_on_slurm(
     work = out_dir / BATCH_DIR
     notes: list[str] = []
     with exclusive(work) as lock:
-        subs = [s for s in discover_submissions(Path(input_dir), notes=notes) if not overlaps(s, out_dir)]
-        entries: dict[str, BatchEntry] = {}
-        todo = unfinished(subs, work, entries, rubric, options)
+        subs, entries, todo = staged_class(Path(input_dir), work, rubric, options, notes)
         tasks = 0
         if todo:
             timeout_s = submission_timeout_s or default_timeout_s(rubric, options.mode)
