@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import grade_batch
+from grader.batch import BatchSummary, grade_batch
 from grader.cluster import SlurmOptions, grade_on_slurm
 from grader.cluster.control import cluster_status, load
 from grader.execute import sandbox_available
@@ -31,6 +31,30 @@ FAST = SlurmOptions(tasks=4, poll_s=0.5, mem_gb=1, time_limit_min=30)
 
 def on_slurm(inbox: Path, options: GradeOptions, cluster: SlurmOptions = FAST, **kwargs):
     return grade_on_slurm(inbox, options, cluster, progress=False, **kwargs)
+
+
+class Submitter:
+    """The TA's terminal: a slow batch submitted from a thread, so that the test acts on the cluster while it
+    waits for the array."""
+
+    def __init__(self, inbox: Path, out: Path, cluster: SlurmOptions) -> None:
+        self.out = out
+        self.summary: BatchSummary | None = None
+        self._thread = threading.Thread(target=self._submit, args=(inbox, cluster))
+        self._thread.start()
+
+    def _submit(self, inbox: Path, cluster: SlurmOptions) -> None:
+        self.summary = on_slurm(inbox, static_options(self.out), cluster, grade_fn="cluster_faults:slow")
+
+    def wait_for_results(self, count: int) -> None:
+        poll_until(
+            lambda: len(list(self.out.glob("*/result.json"))) >= count, timeout_s=120, what=f"{count} results"
+        )
+
+    def finished(self, timeout_s: float) -> BatchSummary:
+        self._thread.join(timeout=timeout_s)
+        assert self.summary is not None, f"the submitter did not return within {timeout_s:g} s"
+        return self.summary
 
 
 def same_outcome(a: Path, b: Path) -> None:
@@ -94,18 +118,11 @@ def test_a_cancelled_task_leaves_only_its_unfinished_work_to_the_next_run(
     inbox, out = tmp_path / "in", tmp_path / "out"
     make_class(inbox, 16, rows=100)
     cluster = SlurmOptions(tasks=2, poll_s=0.5, mem_gb=1, time_limit_min=30)
-    first: dict = {}
-
-    def run() -> None:
-        first["summary"] = on_slurm(inbox, static_options(out), cluster, grade_fn="cluster_faults:slow")
-
-    submitter = threading.Thread(target=run)
-    submitter.start()
-    poll_until(lambda: len(list(out.glob("*/result.json"))) >= 3, timeout_s=120, what="3 results")
+    submitter = Submitter(inbox, out, cluster)
+    submitter.wait_for_results(3)
     victim = load(out).jobs[1]
     slurm_cluster.run("scancel", victim)
-    submitter.join(timeout=120)
-    summary = first["summary"]
+    summary = submitter.finished(timeout_s=120)
     unfinished = {e.id for e in summary.entries if e.status == "error"}
     assert unfinished and summary.graded == 16 - len(unfinished)
     assert any(f"Slurm task {victim} ended CANCELLED" in note for note in summary.warnings)
@@ -167,20 +184,13 @@ def test_a_requeued_task_goes_on_without_grading_its_finished_work_again(
     inbox, out = tmp_path / "in", tmp_path / "out"
     make_class(inbox, 6, rows=100)
     cluster = SlurmOptions(tasks=1, poll_s=0.5, mem_gb=1, time_limit_min=30)
-    done: dict = {}
-
-    def run() -> None:
-        done["summary"] = on_slurm(inbox, static_options(out), cluster, grade_fn="cluster_faults:slow")
-
-    submitter = threading.Thread(target=run)
-    submitter.start()
-    poll_until(lambda: len(list(out.glob("*/result.json"))) >= 2, timeout_s=120, what="2 results")
+    submitter = Submitter(inbox, out, cluster)
+    submitter.wait_for_results(2)
     before = {path.parent.name for path in out.glob("*/result.json")}
     job_id = load(out).jobs[0]
     slurm_cluster.run("scontrol", "requeue", job_id)
-    submitter.join(timeout=180)
+    summary = submitter.finished(timeout_s=180)
     assert "Restarts=1" in slurm_cluster.run("scontrol", "show", "job", job_id)
-    summary = done["summary"]
     assert (summary.graded, summary.errored) == (6, 0)
     (entries,) = out.glob(".cluster/*/share-0.entries.jsonl")
     graded = [json.loads(line)["id"] for line in entries.read_text().splitlines()]
@@ -197,14 +207,8 @@ def test_status_and_cancel_act_on_a_batch_left_running(
     inbox, out = tmp_path / "in", tmp_path / "out"
     make_class(inbox, 24, rows=100)  # 12 s a task: more than scancel's KillWait
     cluster = SlurmOptions(tasks=2, poll_s=0.5, mem_gb=1, time_limit_min=30)
-    done: dict = {}
-
-    def run() -> None:
-        done["summary"] = on_slurm(inbox, static_options(out), cluster, grade_fn="cluster_faults:slow")
-
-    submitter = threading.Thread(target=run)
-    submitter.start()
-    poll_until(lambda: len(list(out.glob("*/result.json"))) >= 1, timeout_s=120, what="a result")
+    submitter = Submitter(inbox, out, cluster)
+    submitter.wait_for_results(1)
     for flag in ("--status", "--cancel"):
         with pytest.raises(SystemExit) as stop:
             main(["batch", flag, str(out)])
@@ -212,7 +216,6 @@ def test_status_and_cancel_act_on_a_batch_left_running(
     printed = capsys.readouterr().out
     assert f"Slurm array {load(out).array}" in printed and "of 24 results written" in printed
     assert "2 running" in printed and "cancelled Slurm array" in printed
-    submitter.join(timeout=120)
-    summary = done["summary"]
+    summary = submitter.finished(timeout_s=120)
     assert summary.errored and summary.graded + summary.errored == 24
     assert sum("ended CANCELLED" in note for note in summary.warnings) == 2
