@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-CheckStatus = Literal["pass", "fail", "error", "skipped", "manual"]
+# "inconclusive": the check could not be decided for a reason that is not the student's (the harness, the
+# course environment, a quick-mode shortcut); like a manual item, a TA decides and no points are lost to it.
+CheckStatus = Literal["pass", "fail", "error", "skipped", "manual", "inconclusive"]
 Severity = Literal["info", "warning", "error"]
 Mode = Literal["static", "quick", "full"]
 

@@ -21,6 +21,12 @@ def failed(message: str, **evidence: Any) -> CheckOutcome:
     return CheckOutcome(status="fail", message=message, evidence=evidence)
 
 
+def inconclusive(message: str, cause: str, **evidence: Any) -> CheckOutcome:
+    """Not decided, and not the student's fault: CAUSE says what stood in the way (``harness``,
+    ``environment``, ``quick-mode``), so the report and the dashboard can say who must look."""
+    return CheckOutcome(status="inconclusive", message=message, evidence={"cause": cause, **evidence})
+
+
 def skipped(message: str, **evidence: Any) -> CheckOutcome:
     return CheckOutcome(status="skipped", message=message, evidence=evidence)
 

@@ -42,7 +42,8 @@ def gradebook_frame(results: list[Result], rubric: Rubric) -> pd.DataFrame:
             "bonus": result.bonus,
             "deductions": _cell("; ".join(result.deductions)),
         }
-        points = {check.id: None if check.status == "manual" else check.points for check in result.checks}
+        pending = ("manual", "inconclusive")
+        points = {check.id: None if check.status in pending else check.points for check in result.checks}
         row.update({item_id: points.get(item_id) for item_id in item_ids})
         rows.append(row)
     columns = list(FIXED_COLUMNS) + item_ids

@@ -22,6 +22,7 @@ STATUS_LABELS = {
     "error": "error",
     "skipped": "skipped",
     "manual": "TA grades",
+    "inconclusive": "not checked",
 }
 
 

@@ -22,7 +22,7 @@ from grader.report.render import link, render_template
 from grader.rubric.model import Rubric
 
 REPORT_FILE = "report.html"
-_STATUSES = ("pass", "fail", "error", "skipped", "manual")
+_STATUSES = ("pass", "fail", "error", "skipped", "manual", "inconclusive")
 
 
 @dataclass

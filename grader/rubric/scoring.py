@@ -124,6 +124,10 @@ def _score_item(item: Item, outcome: CheckOutcome | None, mode: Mode) -> CheckRe
         return result("pass", item.points, outcome.message)
     if outcome.status == "error":
         return result("error", 0.0, f"error: {outcome.message} (0 of {of})")
+    if outcome.status == "inconclusive":
+        return result(
+            "inconclusive", 0.0, f"not checked: {outcome.message} (0 of {of} until a TA decides; not a fail)"
+        )
     if outcome.status == "skipped":
         return result(
             "skipped", 0.0, f"skipped: {outcome.message} (0 of {of}; still counted in the maximum score)"

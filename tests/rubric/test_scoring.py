@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from grader.checks.common import inconclusive
 from grader.records import CheckOutcome
 from grader.rubric import RUBRICS_DIR, Partial, Rubric, apply_rubric, load_rubric, partial_fraction
 
@@ -165,6 +166,14 @@ def test_error_scores_zero_with_the_message():
     check = by_id(apply_rubric(rubric(), outcomes, "full", format_ok=True))["runs"]
     assert (check.status, check.points) == ("error", 0)
     assert "kernel died (out of memory)" in check.message
+
+
+def test_inconclusive_outcome_waits_for_a_ta_and_is_not_a_fail():
+    outcome = inconclusive("torchsummary is not in the course environment", cause="environment")
+    check = by_id(apply_rubric(rubric(), {**ALL_PASS, "runs": outcome}, "full", format_ok=True))["runs"]
+    assert (check.status, check.points) == ("inconclusive", 0)
+    assert "torchsummary" in check.message and "until a TA decides; not a fail" in check.message
+    assert check.evidence["cause"] == "environment"
 
 
 def test_skipped_outcome_scores_zero_and_still_counts_in_the_maximum():
