@@ -50,7 +50,7 @@ from grader.rubric import load_rubric, resolve_rubric
 from grader.rubric.model import Rubric
 from grader.rubric.scoring import apply_rubric
 from grader.static import load_notebook, parse_stored_outputs, scan_notebook
-from grader.static.predictions import PredictionsError, read_predictions
+from grader.static.predictions import PredictionsError, course_sample, read_predictions
 from tools import layout
 
 
@@ -162,6 +162,11 @@ def _static_evidence(
         path = evidence.files["predictions"]
         if path is None:
             evidence.predictions_error = f"{rubric.predictions.filename} was not found in the submission"
+        elif (sample := course_sample(path)) is not None:
+            evidence.predictions_error = (
+                f"{path.name} is a copy of {sample}, not predictions of the student's model: "
+                f"{rubric.predictions.filename} was not submitted"
+            )
         else:
             try:
                 evidence.predictions = read_predictions(

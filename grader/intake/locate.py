@@ -10,8 +10,10 @@ so ``lenet5-cifar10-dev.ipynb`` is never taken for ``lenet5-cifar10.ipynb``.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import hashlib
+import json
 import re
 import shutil
 import unicodedata
@@ -28,6 +30,14 @@ REPORT_KEY = "report"
 NESTED_DIR = "__nested_zips__"
 _EXACT_MAX_DEPTH = 2
 _TIER_EXACT, _TIER_CASE, _TIER_DECORATED, _TIER_PREFIXED = range(4)
+# A leftover file whose dashed stem is at least this similar to the expected one is offered as the match:
+# "simplenn-cifar10-enhanced" for "simplenn-cifar10-dev" (0.80), "resnet20-cifar10" for "resnet-cifar10"
+# (0.93), but not another homework's "simplenn-2" (0.60) or "simplenn" (0.57).
+_OFFER_MIN_SIMILARITY = 0.7
+# Files the course hands out with the assignment: never a student's own predictions or notebook.
+_COURSE_SAMPLE = re.compile(r"^sample(?:-|$)")
+# The course modules of tools/, which students sometimes copy beside their notebooks instead.
+_COURSE_TOOLS_MODULES = frozenset({"dataset.py", "utils.py", "dataloader.py", "dataloader_test.py"})
 
 _SEPARATORS = re.compile(r"[\s_.\-]+")
 # Decorations that tools and people add to a file name; stripped one at a time, in any order.
@@ -89,7 +99,7 @@ def locate_files(
     if report_pattern is not None:
         _match_report(report_pattern, candidates, taken, located)
     located.findings = findings + located.findings
-    located.findings += _course_tools_findings(candidates, course_tools)
+    located.findings += _course_tools_findings(candidates, course_tools) + _loose_tools_findings(candidates)
     return located
 
 
@@ -159,6 +169,8 @@ def _name_tier(candidate: str, wanted: str) -> int | None:
     if any(form.replace("-", "") == target for form in forms):
         return _TIER_DECORATED
     for form in forms:  # a prefix before a separator: "doejohn_1234_lenet5-cifar10.ipynb" (Canvas)
+        if _COURSE_SAMPLE.match(form):  # "sample_predictions.csv" is the course's sample, not a prefix
+            continue
         starts = [i + 1 for i, char in enumerate(form) if char == "-"]
         if any(form[start:].replace("-", "") == target for start in starts):
             return _TIER_PREFIXED
@@ -189,24 +201,47 @@ def _match_expected(
             if tier is not None:
                 tiers[e, c] = tier
 
+    executed = {c: _executed_cells(candidates[c].path) for c in {c for (_, c) in tiers}}
+
     def preference(pair: tuple[int, int]) -> tuple:
         e, c = pair
         specificity = len(_dashed(Path(expected[e].filename).stem).replace("-", ""))
         cand = candidates[c]
-        # the handout asks for the notebooks inside code.zip, so on a tie that copy wins
-        return (tiers[pair], -specificity, cand.depth, newest[c], not cand.from_nested_zip, cand.label)
+        # of two copies the executed one is graded; the handout asks for the notebooks inside code.zip, so on
+        # a tie that copy wins
+        return (
+            tiers[pair],
+            -specificity,
+            executed.get(c, 0) == 0,
+            cand.depth,
+            newest[c],
+            not cand.from_nested_zip,
+            cand.label,
+        )
 
     chosen: dict[int, int] = {}
     for e, c in sorted(tiers, key=preference):
         if e not in chosen and c not in taken:
             chosen[e] = c
             taken.add(c)
+    offered = _offer_leftovers(expected, candidates, taken, chosen)
     for e, item in enumerate(expected):
         c = chosen.get(e)
         located.paths[item.key] = None if c is None else candidates[c].path
         if c is None:
             located.format_ok = False
             located.findings.append(_missing(item, candidates, taken))
+            continue
+        if e in offered:
+            located.format_ok = False
+            located.findings.append(
+                Finding(
+                    kind="file-name",
+                    severity="warning",
+                    detail=f"graded {candidates[c].label!r} as {item.filename!r}: no file has that name, and "
+                    f"{offered[e]}",
+                )
+            )
             continue
         cand = candidates[c]
         if tiers[e, c] != _TIER_EXACT or cand.depth > _EXACT_MAX_DEPTH:
@@ -232,6 +267,63 @@ def _match_expected(
                     + ", ".join(repr(label) for label in others),
                 )
             )
+
+
+def _offer_leftovers(
+    expected: list[ExpectedFile], candidates: list[_Candidate], taken: set[int], chosen: dict[int, int]
+) -> dict[int, str]:
+    """Match what is still missing to a leftover file of the same kind, and say why that one was taken.
+
+    Students rename: "simplenn-cifar10-enhanced.ipynb", "resnet20-cifar10.ipynb", "myNet.ipynb". The closest
+    pairs of names go first, each clearly closer than the runner-up; then, when every other file of its kind
+    matched by name, a file that is the only one of its kind left goes to the only file of that kind still
+    missing. Course samples are never offered.
+    """
+    missing = [e for e in range(len(expected)) if e not in chosen]
+    spare = [
+        c
+        for c, cand in enumerate(candidates)
+        if c not in taken and not _COURSE_SAMPLE.match(_dashed(cand.path.stem))
+    ]
+    suffix = {e: Path(expected[e].filename).suffix.lower() for e in missing}
+    scores = {
+        (e, c): difflib.SequenceMatcher(
+            None, _dashed(Path(expected[e].filename).stem), _dashed(candidates[c].path.stem)
+        ).ratio()
+        for e in missing
+        for c in spare
+        if candidates[c].path.suffix.lower() == suffix[e]
+    }
+    offered: dict[int, str] = {}
+    for (e, c), score in sorted(scores.items(), key=lambda pair: -pair[1]):
+        rivals = [
+            other
+            for (ee, cc), other in scores.items()
+            if ((ee == e) != (cc == c)) and ee not in offered and cc not in taken
+        ]
+        if score < _OFFER_MIN_SIMILARITY or e in offered or c in taken or any(r >= score for r in rivals):
+            continue
+        chosen[e], offered[e] = c, f"its name is the closest ({score:.0%} alike)"
+        taken.add(c)
+    for kind in set(suffix.values()):
+        left_e = [e for e in missing if suffix[e] == kind and e not in offered]
+        left_c = [c for c in spare if c not in taken and candidates[c].path.suffix.lower() == kind]
+        guessed = any(suffix[e] == kind for e in offered)
+        if len(left_e) == 1 and len(left_c) == 1 and not guessed:
+            chosen[left_e[0]], offered[left_e[0]] = left_c[0], f"it is the only {kind} file left"
+            taken.add(left_c[0])
+    return offered
+
+
+def _executed_cells(path: Path) -> int:
+    """Code cells with an execution count, for a notebook; 0 for anything else or anything unreadable."""
+    if path.suffix.lower() != ".ipynb":
+        return 0
+    try:
+        cells = json.loads(path.read_bytes()).get("cells", [])
+        return sum(1 for cell in cells if isinstance(cell, dict) and cell.get("execution_count"))
+    except (OSError, ValueError, AttributeError):
+        return 0
 
 
 def _missing(item: ExpectedFile, candidates: list[_Candidate], taken: set[int]) -> Finding:
@@ -316,6 +408,27 @@ def _course_tools_findings(candidates: list[_Candidate], course_tools: Path | No
                 )
             )
     return findings
+
+
+def _loose_tools_findings(candidates: list[_Candidate]) -> list[Finding]:
+    """Course modules copied beside the notebooks instead of into ``tools/``: noted, since the grader
+    supplies the package, so a notebook importing ``tools.dataset`` still finds it."""
+    loose = sorted(
+        cand.label
+        for cand in candidates
+        if cand.path.name in _COURSE_TOOLS_MODULES and cand.path.parent.name.lower() != "tools"
+    )
+    if not loose:
+        return []
+    return [
+        Finding(
+            kind="course-tools-outside",
+            severity="info",
+            detail="course tools files outside tools/: "
+            + ", ".join(repr(label) for label in loose)
+            + " (ignored: the notebooks run against the course's tools package)",
+        )
+    ]
 
 
 def _module_hashes(paths: list[Path]) -> dict[str, str]:

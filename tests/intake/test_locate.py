@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -112,13 +113,86 @@ def test_lab1_and_lab2_are_never_confused(tmp_path: Path) -> None:
 
 
 def test_missing_file_names_what_was_expected_and_what_was_there(tmp_path: Path) -> None:
-    root = make_tree(tmp_path, [LAB1, DEV, "resnet20-cifar10.ipynb", "predictions.csv"])
+    root = make_tree(tmp_path, [LAB1, DEV, "hw1.ipynb", "scratch.ipynb", "predictions.csv"])
     located = locate_files(root, EXPECTED, report_pattern=None)
     assert located.paths["lab3"] is None
     assert not located.format_ok
     [missing] = [f for f in located.findings if f.kind == "missing-file"]
     assert missing.severity == "error"
-    assert "'resnet-cifar10.ipynb'" in missing.detail and "'resnet20-cifar10.ipynb'" in missing.detail
+    assert "'resnet-cifar10.ipynb'" in missing.detail and "'scratch.ipynb'" in missing.detail
+
+
+@pytest.mark.parametrize(
+    ("names", "key", "offered"),
+    [
+        # an off-standard suffix for the dev notebook, beside another homework's notebook
+        (
+            ["simplenn-cifar10.ipynb", "simplenn-cifar10-enhanced.ipynb", "SimpleNN-2.ipynb"],
+            "dev",
+            "enhanced",
+        ),
+        # a depth in the name, beside two unrelated notebooks
+        (
+            ["resnet20-cifar10.ipynb", "save_test_predictions.ipynb", "Math466 HW1.ipynb"],
+            "resnet",
+            "resnet20",
+        ),
+        # the only notebook left for the only notebook missing, however it is called
+        (["myNet.ipynb", "simplenn-cifar10-dev.ipynb", "resnet-cifar10.ipynb"], "lab1", "myNet"),
+        (["predicted_test.csv", "simplenn-cifar10.ipynb"], "predictions", "predicted_test"),
+    ],
+)
+def test_a_renamed_file_is_offered_as_the_match_with_a_warning(
+    tmp_path: Path, names: list[str], key: str, offered: str
+) -> None:
+    expected = [
+        ExpectedFile("lab1", "simplenn-cifar10.ipynb"),
+        ExpectedFile("dev", "simplenn-cifar10-dev.ipynb"),
+        ExpectedFile("resnet", "resnet-cifar10.ipynb"),
+        ExpectedFile("predictions", "predictions.csv"),
+    ]
+    located = locate_files(make_tree(tmp_path, names), expected, report_pattern=None)
+    assert offered in located.paths[key].name
+    assert not located.format_ok
+    [note] = [f for f in located.findings if f.detail.startswith("graded")]
+    assert note.severity == "warning" and offered in note.detail and expected[0].filename != note.detail
+    # another homework's notebook is never taken for a lab
+    assert all(
+        p is None or "SimpleNN-2" not in p.name and "Math466" not in p.name for p in located.paths.values()
+    )
+
+
+def test_the_course_sample_is_never_taken_for_the_students_predictions(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, ["simplenn-cifar10.ipynb", "sample_predictions.csv", "sample_labels.csv"])
+    located = locate_files(root, [ExpectedFile("predictions", "predictions.csv")], report_pattern=None)
+    assert located.paths["predictions"] is None
+    [missing] = [f for f in located.findings if f.kind == "missing-file"]
+    assert "predictions.csv" in missing.detail
+
+
+def test_of_two_copies_the_executed_one_is_graded_and_both_are_named(tmp_path: Path) -> None:
+    blank = {"cells": [{"cell_type": "code", "execution_count": None, "source": "", "outputs": []}]}
+    ran = {"cells": [{"cell_type": "code", "execution_count": 3, "source": "", "outputs": []}]}
+    (tmp_path / "code").mkdir()
+    (tmp_path / "resnet-cifar10.ipynb").write_text(json.dumps(blank))
+    (tmp_path / "code" / "resnet-cifar10.ipynb").write_text(json.dumps(ran))
+    located = locate_files(tmp_path, [ExpectedFile("resnet", "resnet-cifar10.ipynb")], report_pattern=None)
+    assert rel(tmp_path, located.paths["resnet"]) == "code/resnet-cifar10.ipynb"
+    [dup] = [f for f in located.findings if f.kind == "duplicate-file"]
+    assert "'resnet-cifar10.ipynb'" in dup.detail.split("ignored")[1]
+
+
+def test_course_tools_files_beside_the_notebooks_are_noted(tmp_path: Path) -> None:
+    root = make_tree(
+        tmp_path, ["HW2/simplenn-cifar10.ipynb", "HW2/dataset.py", "HW2/utils.py", "HW2/train.py"]
+    )
+    located = locate_files(root, [ExpectedFile("lab1", "simplenn-cifar10.ipynb")], report_pattern=None)
+    [note] = [f for f in located.findings if f.kind == "course-tools-outside"]
+    assert (
+        "'HW2/dataset.py'" in note.detail
+        and "'HW2/utils.py'" in note.detail
+        and "train.py" not in note.detail
+    )
 
 
 def test_duplicates_prefer_exact_then_shallowest_then_newest(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import GraderError
-from grader.static.predictions import PredictionsError, read_predictions
+from grader.static.predictions import PredictionsError, course_sample, read_predictions
 from tools import predictions as course_format
 
 ROWS = 20
@@ -56,3 +56,16 @@ def test_the_rubric_headers_and_row_count_are_passed_on(tmp_path):
     assert read_predictions(path, [("Id", "Guess")], 2).labels.tolist() == [1, 2]
     with pytest.raises(PredictionsError, match="has 2 data rows; expected 3"):
         read_predictions(path, [("Id", "Guess")], 3)
+
+
+def test_a_copy_of_a_course_sample_is_recognised_whatever_its_line_ends(tmp_path):
+    template_sample = course_format.predictions_text([0] * course_format.DEFAULT_ROWS)
+    copy = tmp_path / "predictions.csv"
+    copy.write_bytes(template_sample.replace("\n", "\r\n").encode())
+    assert course_sample(copy) == "the course template's sample.csv"
+    f19 = "Id,Category\n" + "".join(f"{i},{i % 10}\n" for i in range(10_000))
+    copy.write_text(f19)
+    assert course_sample(copy) == "ECE590 F19's sample_labels.csv"
+    # the student's own predictions, even mostly one class, are theirs
+    copy.write_text(course_format.predictions_text([7] * 9_999 + [1]))
+    assert course_sample(copy) is None
