@@ -309,10 +309,32 @@ def _offer_leftovers(
         left_e = [e for e in missing if suffix[e] == kind and e not in offered]
         left_c = [c for c in spare if c not in taken and candidates[c].path.suffix.lower() == kind]
         guessed = any(suffix[e] == kind for e in offered)
-        if len(left_e) == 1 and len(left_c) == 1 and not guessed:
+        if (
+            len(left_e) == 1
+            and len(left_c) == 1
+            and not guessed
+            and _could_be_lab(candidates[left_c[0]].path)
+        ):
             chosen[left_e[0]], offered[left_e[0]] = left_c[0], f"it is the only {kind} file left"
             taken.add(left_c[0])
     return offered
+
+
+def _could_be_lab(path: Path) -> bool:
+    """A leftover notebook offered only by elimination must at least train something (an optimizer), so a
+    GPU smoke test or another homework's notes is not graded as a lab; any other kind of file may be."""
+    if path.suffix.lower() != ".ipynb":
+        return True
+    try:
+        cells = json.loads(path.read_bytes()).get("cells", [])
+        code = "".join(
+            "".join(cell.get("source", ""))
+            for cell in cells
+            if isinstance(cell, dict) and cell.get("cell_type") == "code"
+        )
+    except (OSError, ValueError, AttributeError, TypeError):
+        return False
+    return "optim." in code or "optimizer" in code
 
 
 def _executed_cells(path: Path) -> int:

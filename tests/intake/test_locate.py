@@ -151,7 +151,11 @@ def test_a_renamed_file_is_offered_as_the_match_with_a_warning(
         ExpectedFile("resnet", "resnet-cifar10.ipynb"),
         ExpectedFile("predictions", "predictions.csv"),
     ]
-    located = locate_files(make_tree(tmp_path, names), expected, report_pattern=None)
+    root = make_tree(tmp_path, names)
+    (root / "myNet.ipynb").write_text(
+        json.dumps({"cells": [{"cell_type": "code", "source": "optim.SGD(p)"}]})
+    )
+    located = locate_files(root, expected, report_pattern=None)
     assert offered in located.paths[key].name
     assert not located.format_ok
     [note] = [f for f in located.findings if f.detail.startswith("graded")]
@@ -160,6 +164,17 @@ def test_a_renamed_file_is_offered_as_the_match_with_a_warning(
     assert all(
         p is None or "SimpleNN-2" not in p.name and "Math466" not in p.name for p in located.paths.values()
     )
+
+
+def test_a_leftover_notebook_that_trains_nothing_is_not_taken_by_elimination(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, ["simplenn-cifar10.ipynb", "simplenn-cifar10-dev.ipynb"])
+    (root / "testing_gpu.ipynb").write_text(
+        json.dumps({"cells": [{"cell_type": "code", "source": "torch.cuda.is_available()"}]})
+    )
+    expected = [
+        ExpectedFile(k, f) for k, f in [("a", "simplenn-cifar10.ipynb"), ("b", "resnet-cifar10.ipynb")]
+    ]
+    assert locate_files(root, expected, report_pattern=None).paths["b"] is None
 
 
 def test_the_course_sample_is_never_taken_for_the_students_predictions(tmp_path: Path) -> None:
