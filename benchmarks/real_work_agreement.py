@@ -61,6 +61,13 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def markdown(frame: pd.DataFrame) -> str:
+    """A GitHub table; cell text has its pipes escaped."""
+    cells = [[str(v).replace("|", "\\|") for v in row] for row in frame.itertuples(index=False)]
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + " --- |" * len(frame.columns)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("ta_csv", type=Path)
@@ -68,11 +75,13 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true", help="print the row table as Markdown")
     args = parser.parse_args()
     ta = pd.read_csv(args.ta_csv, keep_default_na=False)
-    table = pd.concat([compare(ta, *(run.split("=", 1)[0], Path(run.split("=", 1)[1]))) for run in args.runs])
+    table = pd.concat(
+        [compare(ta, run.split("=", 1)[0], Path(run.split("=", 1)[1])) for run in args.runs], ignore_index=True
+    )
     shown = table[["mode", "submission", "item", "ta", "grader", "why", "message"]].copy()
     shown["message"] = shown["message"].fillna("").str.slice(0, 140)
     if args.markdown:
-        print(shown.to_markdown(index=False))
+        print(markdown(shown.assign(agrees=table["agrees"].map({True: "yes", False: "**no**"}))))
     else:
         print(shown[~table["agrees"]].to_string(index=False, max_colwidth=90))
     print()

@@ -53,6 +53,9 @@ class StoredOutputs:
     val_losses: list[float] = field(default_factory=list)
     claimed_best_val_accuracy: float | None = None
     best_source: Literal["printed", "curve-max"] | None = None
+    # Every printed "best validation accuracy" with its cell: one per training run, sweep members included.
+    # The best of them is the claim, so a later, weaker experiment does not replace the notebook's best run.
+    best_runs: list[tuple[int, float]] = field(default_factory=list)
     error_cells: list[tuple[int, str, str]] = field(default_factory=list)
     unexecuted_code_cells: list[int] = field(default_factory=list)
     executed: bool = False
@@ -73,7 +76,7 @@ def parse_stored_outputs(nb: Any) -> StoredOutputs:
         "val_loss": [],
         "train_loss": [],
     }
-    best: tuple[float, bool] | None = None
+    bests: list[tuple[int, float, bool]] = []
     counts: list[int] = []
     skipped: list[str] = []
     has_code = False
@@ -93,7 +96,8 @@ def parse_stored_outputs(nb: Any) -> StoredOutputs:
                     (index, str(output.get("ename", "")), str(output.get("evalue", "")))
                 )
             elif kind == "stream":
-                best = _scan_text(_text(output.get("text", "")), raw, skipped) or best
+                found = _scan_text(_text(output.get("text", "")), raw, skipped)
+                bests += [(index, value, sign) for value, sign in found]
     if skipped:
         result.notes.append(
             f"skipped {len(skipped)} line(s) with two values for one series, e.g. {skipped[0]!r}"
@@ -107,13 +111,14 @@ def parse_stored_outputs(nb: Any) -> StoredOutputs:
     )
     result.val_losses = [value for value, _ in raw["val_loss"]]
     result.train_losses = [value for value, _ in raw["train_loss"]]
-    if best is not None:
-        value, sign = best
-        raw_values = [v for v, _ in raw["val_acc"]]
+    raw_values = [v for v, _ in raw["val_acc"]]
+    for index, value, sign in bests:
         percent = sign or value > 1 or (val_percent and any(abs(value - v) < _SAME_VALUE for v in raw_values))
         claimed = _normalised([(value, percent)], percent, "best validation accuracy", result.notes)
-        if claimed:
-            result.claimed_best_val_accuracy, result.best_source = claimed[0], "printed"
+        result.best_runs += [(index, claimed[0])] if claimed else []
+    if result.best_runs:
+        result.claimed_best_val_accuracy = max(value for _, value in result.best_runs)
+        result.best_source = "printed"
     if result.best_source is None and result.val_accuracies:
         result.claimed_best_val_accuracy, result.best_source = max(result.val_accuracies), "curve-max"
         result.notes.append(
@@ -128,9 +133,9 @@ def _text(value: Any) -> str:
 
 def _scan_text(
     text: str, raw: dict[str, list[tuple[float, bool]]], skipped: list[str]
-) -> tuple[float, bool] | None:
-    """Add this output's curve points to RAW; return the last 'best' claim in it, if any."""
-    best = None
+) -> list[tuple[float, bool]]:
+    """Add this output's curve points to RAW; return its 'best' claims in order."""
+    bests: list[tuple[float, bool]] = []
     patterns = {
         "val_acc": VAL_ACCURACY,
         "val_loss": VAL_LOSS,
@@ -140,7 +145,7 @@ def _scan_text(
     for line in _LINE_BREAK.split(text):
         claimed = BEST.search(line)
         if claimed:
-            best = (float(claimed["value"]), claimed["percent"] is not None)
+            bests.append((float(claimed["value"]), claimed["percent"] is not None))
             continue
         if _BEST_WORD.search(line):
             continue
@@ -150,7 +155,7 @@ def _scan_text(
                 raw[series].append((float(found[0]["value"]), found[0]["percent"] is not None))
             elif len(found) > 1:
                 skipped.append(line.strip()[:120])
-    return best
+    return bests
 
 
 def _series_in_percent(values: list[tuple[float, bool]]) -> bool:

@@ -116,3 +116,26 @@ def test_no_curves_no_claims() -> None:
     out = parse_stored_outputs(v4.new_notebook(cells=[v4.new_code_cell("x = 1")]))
     assert out.val_accuracies == [] and out.claimed_best_val_accuracy is None and out.best_source is None
     assert out.unexecuted_code_cells == [0] and not out.executed
+
+
+def test_the_best_run_is_the_claim_and_every_run_is_listed() -> None:
+    """A dev notebook's best run (cell 1) stays the claim when a later experiment (cell 2) and a sweep
+    (cell 3, one 'best' line per member) end lower, as in real Lab 2 notebooks."""
+    best = "==> Optimization finished! Best validation accuracy: {:.4f}\n"
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_code_cell("import torch", execution_count=1),
+            v4.new_code_cell("train(aug)", execution_count=2, outputs=[stream(best.format(0.7194))]),
+            v4.new_code_cell("train(bn)", execution_count=3, outputs=[stream(best.format(0.6664))]),
+            v4.new_code_cell(
+                "for lr in lrs: train(lr)",
+                execution_count=4,
+                outputs=[stream("".join(best.format(v) for v in (0.1028, 0.7100, 0.6228)))],
+            ),
+        ]
+    )
+    stored = parse_stored_outputs(nb)
+    assert stored.claimed_best_val_accuracy == pytest.approx(0.7194)
+    assert stored.best_source == "printed"
+    assert [cell for cell, _ in stored.best_runs] == [1, 2, 3, 3, 3]
+    assert [round(value, 4) for _, value in stored.best_runs] == [0.7194, 0.6664, 0.1028, 0.71, 0.6228]
