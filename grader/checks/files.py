@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grader.checks.common import failed, missing_notebook, passed
 from grader.evidence.bundle import Evidence, NotebookEvidence
+from grader.execute.sandbox import SANDBOX_WORK_DIR
 from grader.records import CheckOutcome
 from grader.rubric.item import Item
 
@@ -53,10 +54,22 @@ def _blocked_events(nb: NotebookEvidence) -> list[dict]:
     return [event for event in nb.run.guard_events if event.get("action") == "blocked"]
 
 
+def _carried(event: dict) -> bool:
+    """A load the guard blocked of a file in the submission's own work folder: weights (or pickled metrics)
+    the student brought along. Unverified, since the run must train its own, but no sign of pretraining."""
+    return str(event.get("detail", "")).startswith(SANDBOX_WORK_DIR + "/")
+
+
+def carried_loads(nb: NotebookEvidence) -> list[str]:
+    """The submission's own files the run tried to load and the guard blocked, as the report shows them."""
+    return [f"{e.get('kind')} {e.get('detail')}" for e in _blocked_events(nb) if _carried(e)]
+
+
 def banned_use(nb: NotebookEvidence, severities: tuple[str, ...] = ("error", "warning")) -> list[str]:
     """Pretrained weights or downloads, as found in the code or blocked by the guard at run time."""
     found = [f.detail for f in nb.findings if f.kind in BANNED_KINDS and f.severity in severities]
-    return found + [f"blocked at run time: {e.get('kind')} {e.get('detail')}" for e in _blocked_events(nb)]
+    blocked = [e for e in _blocked_events(nb) if not _carried(e)]
+    return found + [f"blocked at run time: {e.get('kind')} {e.get('detail')}" for e in blocked]
 
 
 def no_pretrained(ev: Evidence, item: Item) -> CheckOutcome:
@@ -67,4 +80,12 @@ def no_pretrained(ev: Evidence, item: Item) -> CheckOutcome:
     details = banned_use(nb)
     if details:
         return failed("pretrained weights or downloads: " + "; ".join(details[:5]), findings=details)
+    carried = carried_loads(nb)
+    if carried:
+        return passed(
+            "no pretrained weights or downloads; unverified weights: the run tried to load files the "
+            f"submission carries ({'; '.join(carried[:3])}), which the grader blocked, so the run had to "
+            "train its own",
+            warnings=carried,
+        )
     return passed("no pretrained weights or downloads found in the code or seen at run time")

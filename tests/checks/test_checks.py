@@ -286,3 +286,34 @@ def test_of_the_guessed_preprocessings_the_model_keeps_the_one_it_does_best_with
     assert (
         evaluation.preprocessing == "ToTensor" and evaluation.test is not None and not evaluation.alternatives
     )
+
+
+@pytest.mark.parametrize(
+    ("event", "status", "says"),
+    [
+        # pickled metric lists the submission carries (a real Lab 2 notebook): unverified, not pretrained
+        (
+            {"kind": "pickle.load", "detail": "/home/student/work/saved_model/train_acc.pkl"},
+            "pass",
+            "unverified",
+        ),
+        # a committed checkpoint of the student's own: unverified, not pretrained
+        (
+            {"kind": "torch.load", "detail": "/home/student/work/saved_model/simplenn.pth"},
+            "pass",
+            "unverified",
+        ),
+        # weights from outside the submission, or a download: still banned
+        ({"kind": "torchvision.weights", "detail": "ResNet18_Weights.IMAGENET1K_V1"}, "fail", "pretrained"),
+        ({"kind": "urllib.Request", "detail": "https://example.org/w.pth"}, "fail", "pretrained"),
+    ],
+)
+def test_only_weights_from_outside_the_submission_are_called_pretrained(
+    event: dict, status: str, says: str
+) -> None:
+    ev = evidence(GOOD_PROBE)
+    ev.notebooks["lab"].run.guard_events = [{**event, "action": "blocked"}]
+    outcome = CHECKS["no_pretrained"](ev, item("no_pretrained"))
+    assert outcome.status == status and says in outcome.message
+    voided = CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.5))
+    assert ("pretrained" in voided.message) == (status == "fail")
