@@ -60,28 +60,39 @@ def optimizer(ev: Evidence, item: Item) -> CheckOutcome:
 
 
 def augmentation(ev: Evidence, item: Item) -> CheckOutcome:
-    """The named transform objects exist and, together, contain the required transform classes."""
+    """The named transform objects exist and, together, contain the required transform classes.
+
+    A variant of a name counts for it: students keep the plain pipeline and add ``transform_train_aug`` for
+    the augmented runs, so ``transform_train`` is met by whichever of the two has what is required.
+    """
     nb = ev.notebooks[item.notebook]
     found, problem = probe_section(nb, "transforms", "torchvision transforms (transforms.Compose)")
     if problem:
         return problem
     names = item.params.get("variables", ["transform_train"])
     requires = item.params.get("requires", [])
-    missing_vars = [name for name in names if name not in found]
+    variants = {name: [n for n in found if n == name or n.startswith(name + "_")] for name in names}
+    missing_vars = [name for name in names if not variants[name]]
     if missing_vars:
         return failed(
             f"no transforms.Compose named {', '.join(missing_vars)}; found {', '.join(found) or 'none'}",
             transforms=found,
         )
+    used: dict[str, str] = {}
     for name in names:
-        kinds = {step["type"] for step in found[name]}
-        absent = [kind for kind in requires if kind not in kinds]
-        if absent:
+        kinds = {n: {step["type"] for step in found[n]} for n in variants[name]}
+        meeting = [n for n in variants[name] if all(kind in kinds[n] for kind in requires)]
+        if not meeting:
+            closest = variants[name][0]
+            absent = [kind for kind in requires if kind not in kinds[closest]]
             return failed(
-                f"`{name}` lacks {', '.join(absent)}: it has {', '.join(sorted(kinds))}", transforms=found
+                f"`{closest}` lacks {', '.join(absent)}: it has {', '.join(sorted(kinds[closest]))}",
+                transforms=found,
             )
+        used[name] = meeting[0]
+    shown = ", ".join(n if used[n] == n else f"{used[n]} (for {n})" for n in names)
     return passed(
-        f"{', '.join(names)} include {', '.join(requires)}", transforms={n: found[n] for n in names}
+        f"{shown} include {', '.join(requires)}", transforms={used[n]: found[used[n]] for n in names}
     )
 
 

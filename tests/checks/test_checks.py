@@ -317,3 +317,18 @@ def test_only_weights_from_outside_the_submission_are_called_pretrained(
     assert outcome.status == status and says in outcome.message
     voided = CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.5))
     assert ("pretrained" in voided.message) == (status == "fail")
+
+
+def test_an_augmented_variant_of_the_training_transform_counts_for_it() -> None:
+    """Real Lab 2 notebooks keep `transform_train` plain and train on `transform_train_aug`."""
+    plain = [{"type": "ToTensor"}, {"type": "Normalize"}]
+    augmented = [{"type": "RandomCrop"}, {"type": "RandomHorizontalFlip"}, *plain]
+    check = item(
+        "augmentation", variables=["transform_train"], requires=["RandomCrop", "RandomHorizontalFlip"]
+    )
+    ev = evidence(probe_with("transforms", transform_train=plain, transform_train_aug=augmented))
+    outcome = CHECKS["augmentation"](ev, check)
+    assert outcome.status == "pass" and "transform_train_aug (for transform_train)" in outcome.message
+    # a name that merely begins alike is not a variant, and a plain variant does not help
+    ev = evidence(probe_with("transforms", transform_train=plain, transform_trainer=augmented))
+    assert CHECKS["augmentation"](ev, check).status == "fail"
