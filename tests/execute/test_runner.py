@@ -153,6 +153,25 @@ def test_torch_hub_load_is_blocked_and_recorded(work_dir: Path) -> None:
 
 @pytest.mark.slow
 @sandboxed
+def test_a_cuda_notebook_runs_on_the_cpu_with_a_note(work_dir: Path) -> None:
+    """A notebook written for the handout's GPU: hard-coded CUDA, and a checkpoint saved on a GPU loaded
+    without map_location (a CPU load of a CUDA tensor is what fails, so the CPU save stands in)."""
+    notebook = write_notebook(
+        work_dir,
+        "import torch, torch.nn as nn\ndevice = torch.device('cuda')",
+        "net = nn.Linear(4, 2).cuda()\nnet = net.to(device)\nx = torch.ones(3, 4).to('cuda')\n"
+        "y = net(x.cuda()).to(device=device)",
+        "torch.save(net.state_dict(), 'w.pth')\nnet.load_state_dict(torch.load('w.pth'))\nprint(y.device)",
+    )
+    report = run(notebook, make_spec(work_dir, None))
+    assert report.status == "ok", report.message
+    mapped = {e["detail"].split(" ran on")[0] for e in report.guard_events if e["action"] == "mapped-to-cpu"}
+    assert mapped == {".cuda()", ".to('cuda')", ".to(device='cuda')"}
+    assert blocked(report) == []
+
+
+@pytest.mark.slow
+@sandboxed
 def test_an_endless_cell_times_out_and_the_probes_still_run(work_dir: Path) -> None:
     notebook = write_notebook(
         work_dir, "import torch\nnet = torch.nn.Linear(3 * 32 * 32, 10)", "while True:\n    pass"

@@ -14,6 +14,8 @@ import importlib.abc
 import sys
 import typing as t
 
+from grader.execute.inkernel.cpu_fallback import map_cuda_to_cpu
+
 WEIGHTS, DATA = "weights", "data"  # how a loader's foreign file is treated: blocked, or only recorded
 
 
@@ -92,7 +94,8 @@ def _guarded(module: t.Any, name: str) -> t.Any:
 
 def _patch_torch(guard: Guarding, torch: t.Any) -> None:
     """torch.save and torch.jit.save write through C++ (no audit event), so record their target; the loaders
-    check their source."""
+    check their source. Without a GPU, CUDA is mapped to the CPU first, so the check wraps that loader too."""
+    map_cuda_to_cpu(guard, torch)
     save, load = _guarded(torch, "save"), _guarded(torch, "load")
     if save is not None and load is not None:
         torch.save = torch.serialization.save = _recording(guard, save, "f", 1)
