@@ -332,3 +332,22 @@ def test_an_augmented_variant_of_the_training_transform_counts_for_it() -> None:
     # a name that merely begins alike is not a variant, and a plain variant does not help
     ev = evidence(probe_with("transforms", transform_train=plain, transform_trainer=augmented))
     assert CHECKS["augmentation"](ev, check).status == "fail"
+
+
+def test_a_run_stopped_by_a_package_the_environment_lacks_is_not_checked_not_failed() -> None:
+    """The import stops the run before the loss is defined: a TA decides, the student is not failed, and
+    checks that do not depend on the run keep their verdict."""
+    ev = evidence({k: v for k, v in GOOD_PROBE.items() if k != "criterion"}, status="cell-error")
+    ev.notebooks[
+        "lab"
+    ].run.message = "cell 23 raised ModuleNotFoundError: No module named 'tensorflow_datasets'"
+    outcomes = evaluate(ev, [item("criterion"), item("notebook_executed")])
+    criterion = outcomes["x.criterion"]
+    assert criterion.status == "inconclusive" and criterion.evidence["cause"] == "environment"
+    assert (
+        "'tensorflow_datasets'" in criterion.message and criterion.evidence["module"] == "tensorflow_datasets"
+    )
+    assert outcomes["x.notebook_executed"].status == "pass"
+    # a cell error of the student's own making still fails
+    ev.notebooks["lab"].run.message = "cell 15 raised SyntaxError: invalid syntax"
+    assert evaluate(ev, [item("criterion")])["x.criterion"].status == "fail"
