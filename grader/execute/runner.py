@@ -173,7 +173,8 @@ async def _start(run: RunRecord, client: NotebookClient, km: SandboxedKernelMana
     run.reports.close_write_end()
     run.notes += km.cap_notes()
     try:
-        guard = private_cell(guard_source(run.events_fd), "grader_guard")
+        # without a GPU (quick mode, the pre-check, a CPU machine) the notebook's CUDA calls run on the CPU
+        guard = private_cell(guard_source(run.events_fd, cuda_on_cpu=not run.spec.gpu), "grader_guard")
         reply = await run_hidden(client, km, guard, SETUP_TIMEOUT_S)
     except Exception as exc:
         run.fail("sandbox-unavailable", f"the run-time guard could not be installed: {one_line(exc)}")
