@@ -25,6 +25,7 @@ from grader.coursedata.quick import quick_subset
 from grader.errors import GraderError
 from grader.evidence.bundle import Evidence, Labels, NotebookEvidence
 from grader.evidence.consistency import claim_findings, outcome_findings
+from grader.evidence.environment import environment_findings
 from grader.execute import SandboxSpec, run_notebook, sandbox_available
 from grader.execute.evaluation import WAIT_MARGIN_S, FreshProcess
 from grader.intake import (
@@ -118,6 +119,7 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
             if nb.evaluation
         }
         findings.extend(claim_findings(evidence))
+        findings.extend(environment_findings(evidence, root))
     outcomes = evaluate(evidence, rubric.items)
     findings.extend(outcome_findings(evidence, outcomes))
     _copy_artifacts(evidence, sub_out)

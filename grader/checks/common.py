@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, get_args
 
 from grader.evidence.bundle import NotebookEvidence
@@ -12,22 +11,6 @@ from grader.records import CheckOutcome
 # Run outcomes after which nothing about the notebook can be trusted: its run-based checks all fail. After a
 # cell error the kernel is alive and the probes ran, so what they saw is still evidence.
 FATAL_RUN_STATUSES = frozenset(get_args(Status)) - {"ok", "cell-error"}
-
-
-_MISSING_MODULE = re.compile(r"(?:ModuleNotFoundError|ImportError): No module named '(?P<name>[\w.]+)'")
-
-
-def environment_gap(nb: NotebookEvidence) -> str | None:
-    """The module the grader's run stopped on because the grading environment lacks it, or None.
-
-    The course environment (rubric ``environment.packages``) is installed for the kernels; an import of
-    anything else may be a package the student's own machine had, so what it stops is for a TA to decide.
-    """
-    run = nb.run
-    if run is None or run.status != "cell-error":
-        return None
-    found = _MISSING_MODULE.search(run.message or "")
-    return found["name"] if found else None
 
 
 def passed(message: str, **evidence: Any) -> CheckOutcome:
@@ -46,6 +29,20 @@ def inconclusive(message: str, cause: str, **evidence: Any) -> CheckOutcome:
 
 def skipped(message: str, **evidence: Any) -> CheckOutcome:
     return CheckOutcome(status="skipped", message=message, evidence=evidence)
+
+
+def excused(nb: NotebookEvidence, outcome: CheckOutcome) -> CheckOutcome:
+    """A failure of a check that reads a run which stopped at an import the environment could not serve
+    is not the student's: not checked, with the verdict it would have had kept as evidence for a TA."""
+    failure = nb.import_failure
+    if failure is None or outcome.status != "fail":
+        return outcome
+    return inconclusive(
+        f"not checked: {failure.message}",
+        failure.cause,
+        missing_module=failure.module,
+        unexcused_verdict=outcome.message,
+    )
 
 
 def missing_notebook(nb: NotebookEvidence) -> CheckOutcome | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.evidence.environment import ImportFailure
 from grader.execute import ExecutionReport
 from grader.execute.evaluation import ModelEvaluation
 from grader.records import Finding, Mode
@@ -27,6 +28,7 @@ class NotebookEvidence:
     run: ExecutionReport | None = None
     run_stored: StoredOutputs | None = None  # the outputs the grader's own run printed
     evaluation: ModelEvaluation | None = None  # the trained model, measured in a fresh process
+    import_failure: ImportFailure | None = None  # the run stopped at an import the environment lacks
 
     @property
     def probe(self) -> dict:

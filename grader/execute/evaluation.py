@@ -62,6 +62,7 @@ class ModelEvaluation:
     # other preprocessings tried when the notebook names no validation transform: name -> split -> classes
     alternatives: dict[str, dict[str, np.ndarray]] = dataclasses.field(default_factory=dict)
     errors: list[str] = dataclasses.field(default_factory=list)
+    cuda_on_cpu: list[str] = dataclasses.field(default_factory=list)  # definitions' CUDA calls run on the CPU
     duration_s: float = 0.0
 
     def prefer_best(self, val_labels: np.ndarray) -> None:
@@ -90,6 +91,7 @@ class ModelEvaluation:
             "preprocessing": self.preprocessing,
             "prediction_errors": self.prediction_errors,
             "errors": self.errors[:10],
+            **({"cuda_on_cpu": self.cuda_on_cpu} if self.cuda_on_cpu else {}),
         }
 
 
@@ -311,6 +313,7 @@ def _parse(raw: bytes) -> ModelEvaluation:
             if isinstance(splits, dict)
         },
         errors=errors,
+        cuda_on_cpu=[str(call) for call in result.get("cuda_on_cpu") or []],
     )
 
 

@@ -47,9 +47,10 @@ def _inline(name: str, seen: set[str]) -> str:
     return SIBLING_IMPORT.sub(sibling, text)
 
 
-def guard_source(events_fd: int) -> str:
-    """The guard, installed on the pipe whose write end is open in the kernel as ``events_fd``."""
-    return payload_source("guard", "install", events_fd=int(events_fd))
+def guard_source(events_fd: int, cuda_on_cpu: bool = False) -> str:
+    """The guard, installed on the pipe whose write end is open in the kernel as ``events_fd``; with
+    ``cuda_on_cpu``, the run has no GPU and runs the notebook's CUDA calls on the CPU."""
+    return payload_source("guard", "install", events_fd=int(events_fd), cuda_on_cpu=bool(cuda_on_cpu))
 
 
 def seed_source(seed: int) -> str:

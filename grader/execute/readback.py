@@ -37,6 +37,7 @@ def final_report(run: RunRecord, start: float) -> ExecutionReport:
         sandboxed=run.sandboxed,
         seed=run.seed,
         failed_cell=run.failed_cell,
+        error=run.error,
         cells_executed=run.cells_executed,
         executed_notebook=run.executed_notebook,
         guard_events=events,

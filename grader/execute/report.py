@@ -28,6 +28,14 @@ Status = t.Literal[
 ]
 
 
+class CellError(BaseModel):
+    """The exception a cell raised, as the kernel named it: the grader tells an import the environment could
+    not serve from a student's mistake by it."""
+
+    name: str
+    value: str
+
+
 class ExecutionReport(BaseModel):
     """What happened to one notebook; paths are absolute, prediction arrays are loaded by the caller."""
 
@@ -37,6 +45,7 @@ class ExecutionReport(BaseModel):
     sandboxed: bool
     seed: int | None = None  # the kernel's random generators were seeded with it before the first cell
     failed_cell: int | None = None
+    error: CellError | None = None  # what the failed cell raised (status cell-error)
     cells_executed: int = 0  # code cells sent to the kernel, the one that failed included
     executed_notebook: str | None = None  # in artifacts_dir, written by the grader
     guard_events: list[dict[str, t.Any]] = Field(default_factory=list)
@@ -69,6 +78,7 @@ class RunRecord:
     status: Status = "ok"
     message: str = ""
     failed_cell: int | None = None
+    error: CellError | None = None
     cells_executed: int = 0
     probe_error: str | None = None
     kernel_start_s: float | None = None

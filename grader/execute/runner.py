@@ -33,7 +33,7 @@ from grader.execute.client import CappedClient, run_hidden
 from grader.execute.kernel import SandboxedKernelManager, private_cell
 from grader.execute.payload import guard_source, probe_source, seed_source
 from grader.execute.readback import MAX_EVENTS_BYTES, MAX_REPORT_BYTES, final_report, log_tail
-from grader.execute.report import ExecutionReport, RunRecord, Status, first_line, one_line
+from grader.execute.report import CellError, ExecutionReport, RunRecord, Status, first_line, one_line
 from grader.execute.sandbox import SandboxSpec, sandbox_unavailable_reason
 from grader.execute.watchdog import Breach, Watchdog
 from grader.execute.workdir import LOG_FILE, prepare_notebook, prepare_work_dir, write_executed
@@ -173,7 +173,8 @@ async def _start(run: RunRecord, client: NotebookClient, km: SandboxedKernelMana
     run.reports.close_write_end()
     run.notes += km.cap_notes()
     try:
-        guard = private_cell(guard_source(run.events_fd), "grader_guard")
+        # without a GPU (quick mode, the pre-check, a CPU machine) the notebook's CUDA calls run on the CPU
+        guard = private_cell(guard_source(run.events_fd, cuda_on_cpu=not run.spec.gpu), "grader_guard")
         reply = await run_hidden(client, km, guard, SETUP_TIMEOUT_S)
     except Exception as exc:
         run.fail("sandbox-unavailable", f"the run-time guard could not be installed: {one_line(exc)}")
@@ -235,6 +236,7 @@ async def _run_cells(
             run.fail("cell-timeout", limit + _busy(run), index)
         elif isinstance(error, CellExecutionError):
             run.fail("cell-error", f"cell {index} raised {error.ename}: {first_line(error.evalue)}", index)
+            run.error = CellError(name=error.ename, value=first_line(error.evalue))
         elif isinstance(error, DeadKernelError):
             await _kernel_died(run, km, f"while running cell {index}", index)
         else:

@@ -65,4 +65,8 @@ CHECK_KINDS: tuple[str, ...] = tuple(CATALOGUE)
 DEFAULT_MODES: dict[str, tuple[Mode, ...]] = {name: spec.modes for name, spec in CATALOGUE.items()}
 AUTOMATIC_CHECKS = frozenset(name for name, spec in CATALOGUE.items() if spec.automatic)
 NOTEBOOK_CHECKS = frozenset(name for name, spec in CATALOGUE.items() if spec.reads == "notebook")
+# kinds that only a run can decide: they read the grader's run of a notebook
+RUN_CHECKS = frozenset(
+    name for name, spec in CATALOGUE.items() if spec.automatic and "static" not in spec.modes
+)
 PREDICTIONS_CHECKS = frozenset(name for name, spec in CATALOGUE.items() if spec.reads == "predictions")

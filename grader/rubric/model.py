@@ -116,6 +116,31 @@ class IntegritySpec(Strict):
     )
 
 
+# What `make setup` installs into the kernels' environment (pyproject.toml lists them; a test keeps the two in
+# step): the packages real submissions import besides torch, torchvision, numpy and Pillow.
+DEFAULT_PACKAGES = ("torchsummary", "torchinfo", "tqdm", "seaborn", "scikit-learn", "pandas", "matplotlib")
+_DISTRIBUTION = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
+class EnvironmentSpec(Strict):
+    """The course environment: the packages (distribution names, as pip installs them) a student's notebook
+    may import. An import of anything else stops a run for a reason that is not the student's mistake."""
+
+    packages: tuple[str, ...] = Field(default=DEFAULT_PACKAGES)
+
+    @field_validator("packages")
+    @classmethod
+    def _package_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        problems: list[tuple[Loc, str]] = [
+            ((index,), f"{name!r} is not a package name as pip spells it (e.g. scikit-learn)")
+            for index, name in enumerate(value)
+            if not _DISTRIBUTION.fullmatch(name)
+        ]
+        if problems:
+            raise RubricProblems(problems)
+        return value
+
+
 class Rubric(Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     title: str
@@ -132,6 +157,7 @@ class Rubric(Strict):
     limits: LimitsSpec
     quick: QuickSpec
     integrity: IntegritySpec = IntegritySpec()
+    environment: EnvironmentSpec = EnvironmentSpec()
     items: list[Item] = Field(min_length=1)
 
     def notebook(self, key: str) -> NotebookSpec:

@@ -153,25 +153,6 @@ def test_torch_hub_load_is_blocked_and_recorded(work_dir: Path) -> None:
 
 @pytest.mark.slow
 @sandboxed
-def test_a_cuda_notebook_runs_on_the_cpu_with_a_note(work_dir: Path) -> None:
-    """A notebook written for the handout's GPU: hard-coded CUDA, and a checkpoint saved on a GPU loaded
-    without map_location (a CPU load of a CUDA tensor is what fails, so the CPU save stands in)."""
-    notebook = write_notebook(
-        work_dir,
-        "import torch, torch.nn as nn\ndevice = torch.device('cuda')",
-        "net = nn.Linear(4, 2).cuda()\nnet = net.to(device)\nx = torch.ones(3, 4).to('cuda')\n"
-        "y = net(x.cuda()).to(device=device)",
-        "torch.save(net.state_dict(), 'w.pth')\nnet.load_state_dict(torch.load('w.pth'))\nprint(y.device)",
-    )
-    report = run(notebook, make_spec(work_dir, None))
-    assert report.status == "ok", report.message
-    mapped = {e["detail"].split(" ran on")[0] for e in report.guard_events if e["action"] == "mapped-to-cpu"}
-    assert mapped == {".cuda()", ".to('cuda')", ".to(device='cuda')"}
-    assert blocked(report) == []
-
-
-@pytest.mark.slow
-@sandboxed
 def test_an_endless_cell_times_out_and_the_probes_still_run(work_dir: Path) -> None:
     notebook = write_notebook(
         work_dir, "import torch\nnet = torch.nn.Linear(3 * 32 * 32, 10)", "while True:\n    pass"
@@ -361,3 +342,43 @@ def test_links_planted_where_the_grader_used_to_read_or_write_are_never_followed
     for path in artifacts.iterdir():
         assert not path.is_symlink() and b"host secret" not in path.read_bytes(), path
     assert report.probe and report.probe["export"]["class_name"] == "TinyNet"
+
+
+CUDA_NOTEBOOK = (
+    """
+import json, torch, torch.nn as nn
+device = torch.device("cuda")
+net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 10)).cuda()
+x = torch.randn(2, 3, 8, 8).to("cuda", non_blocking=True)
+loss = net.to(device)(x).sum() + torch.zeros(1, device="cuda:0").sum()
+loss.backward()
+""",
+    """
+import torch.serialization
+tag = torch.serialization.location_tag
+torch.serialization.location_tag = lambda storage: "cuda:0"  # saved as a GPU machine saves it
+torch.save(net.state_dict(), "checkpoint.pth")
+torch.serialization.location_tag = tag
+net.load_state_dict(torch.load("checkpoint.pth"))
+print(json.dumps([str(x.device), str(next(net.parameters()).device)]))
+""",
+)
+
+
+@sandboxed
+def test_without_a_gpu_the_notebooks_cuda_calls_run_on_the_cpu_and_are_recorded(work_dir: Path) -> None:
+    report = run(write_notebook(work_dir, *CUDA_NOTEBOOK), make_spec(work_dir, None))
+    assert report.status == "ok", report.message
+    assert json_of(report, 1) == ["cpu", "cpu"]
+    mapped = [(e["detail"], e["cell"]) for e in report.guard_events if e["kind"] == "cuda-on-cpu"]
+    assert (".cuda()", 0) in mapped and (".to('cuda')", 0) in mapped and ("zeros(device='cuda')", 0) in mapped
+    assert ("torch.load without map_location", 1) in mapped and ("torch.device('cuda')", 0) in mapped
+    assert blocked(report) == []
+
+
+@sandboxed
+def test_an_import_error_is_kept_with_its_name_and_value(work_dir: Path) -> None:
+    report = run(write_notebook(work_dir, "x = 1", "import some_unknown_pkg"), make_spec(work_dir, None))
+    assert (report.status, report.failed_cell) == ("cell-error", 1)
+    assert report.error is not None and report.error.name == "ModuleNotFoundError"
+    assert report.error.value == "No module named 'some_unknown_pkg'"

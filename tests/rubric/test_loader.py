@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import tomllib
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from grader.errors import GraderError
 from grader.rubric import (
@@ -20,6 +23,8 @@ from grader.rubric import (
     load_rubric,
     resolve_rubric,
 )
+from grader.rubric.model import DEFAULT_PACKAGES
+from tests.paths import REPO_ROOT
 
 F20 = RUBRICS_DIR / "ece590-hw2-f20.yaml"
 ECE661 = RUBRICS_DIR / "ece661-hw2.yaml"
@@ -345,3 +350,20 @@ def test_several_problems_are_listed(tmp_path):
     message = broken(tmp_path, two)
     assert ": 2 problems:" in message
     assert "items[0] (id 'runs').check" in message and "items[1] (id 'acc').points" in message
+
+
+def test_the_course_environment_defaults_to_what_make_setup_installs(tmp_path):
+    rubric = load_rubric(write_rubric(tmp_path, MINIMAL))
+    assert rubric.environment.packages == DEFAULT_PACKAGES
+    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {canonicalize_name(Requirement(spec).name) for spec in declared}
+    assert {canonicalize_name(package) for package in DEFAULT_PACKAGES} <= names
+
+
+def test_a_rubric_may_list_its_own_environment_and_a_bad_name_is_located(tmp_path):
+    data = {**copy.deepcopy(MINIMAL), "environment": {"packages": ["torchsummary", "opencv-python"]}}
+    assert load_rubric(write_rubric(tmp_path, data)).environment.packages == ("torchsummary", "opencv-python")
+    message = broken(
+        tmp_path, lambda d: d.__setitem__("environment", {"packages": ["seaborn", "not a name"]})
+    )
+    assert "environment.packages[1]" in message and "'not a name' is not a package name" in message

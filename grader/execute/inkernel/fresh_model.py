@@ -17,6 +17,7 @@ import sys
 import traceback
 import typing as t
 
+from grader.execute.inkernel.cuda_on_cpu import map_cuda_to_cpu
 from grader.execute.inkernel.describe import describe_model, model_device
 from grader.execute.inkernel.framing import send
 
@@ -29,6 +30,16 @@ CIFAR10_STD = (0.2023, 0.1994, 0.2010)
 NORMALIZED = "ToTensor+Normalize(CIFAR-10 mean/std)"
 TO_TENSOR = "ToTensor"
 MAX_ERRORS = 20
+
+
+class _Mapped:
+    """What the definitions' CUDA calls were, run on the CPU as in the kernel (the same patch)."""
+
+    def __init__(self, into: list[str]) -> None:
+        self.into = into
+
+    def record(self, kind: str, action: str, detail: str) -> None:
+        self.into.append(detail)
 
 
 def _error(exc: BaseException) -> str:
@@ -107,6 +118,8 @@ def _evaluate(request: dict[str, t.Any]) -> dict[str, t.Any]:
 
     result: dict[str, t.Any] = {"definition_errors": [], "build_errors": []}
     state = torch.load(WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    if request["device"] == "cpu":  # `device = torch.device("cuda")` among the definitions runs on the CPU
+        map_cuda_to_cpu(_Mapped(result.setdefault("cuda_on_cpu", [])), torch)
     namespace: dict[str, t.Any] = {"__name__": "__main__", "__builtins__": builtins}
     sys.path.insert(0, os.getcwd())  # the submission's own modules (models.py) sit beside the request
     _define(namespace, request["definitions"], result["definition_errors"])

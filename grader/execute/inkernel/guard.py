@@ -23,6 +23,7 @@ import sys
 import time
 import typing as t
 
+from grader.execute.inkernel.cuda_on_cpu import map_cuda_to_cpu
 from grader.execute.inkernel.patches import PATCHES, WEIGHTS, _PatchingFinder, _safe_patch
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors")
@@ -285,14 +286,26 @@ class Guard:
             )
 
 
-def install(events_fd: int) -> Guard:
+def _then(first: t.Callable[[Guard, t.Any], None], second: t.Callable[[Guard, t.Any], None]) -> t.Any:
+    def both(guard: Guard, module: t.Any) -> None:
+        first(guard, module)
+        second(guard, module)
+
+    return both
+
+
+def install(events_fd: int, cuda_on_cpu: bool = False) -> Guard:
     """Take over the events pipe, add the audit hook and the import patches, and patch what is imported
-    already (pickle always is: the standard library's modules bind its functions as they import)."""
+    already (pickle always is: the standard library's modules bind its functions as they import).
+    CUDA_ON_CPU: a run without a GPU, whose CUDA calls run on the CPU (its patch goes under the guard's)."""
     guard = Guard(events_fd)
+    patches = dict(PATCHES)
+    if cuda_on_cpu:
+        patches["torch"] = _then(map_cuda_to_cpu, PATCHES["torch"])
     sys.addaudithook(guard.audit)
-    sys.meta_path.insert(0, _PatchingFinder(guard))
+    sys.meta_path.insert(0, _PatchingFinder(guard, patches))
     importlib.import_module("pickle")
-    for name, patch in PATCHES.items():
+    for name, patch in patches.items():
         module = sys.modules.get(name)
         if module is not None:
             _safe_patch(guard, patch, module)

@@ -14,8 +14,6 @@ import importlib.abc
 import sys
 import typing as t
 
-from grader.execute.inkernel.cpu_fallback import map_cuda_to_cpu
-
 WEIGHTS, DATA = "weights", "data"  # how a loader's foreign file is treated: blocked, or only recorded
 
 
@@ -94,8 +92,7 @@ def _guarded(module: t.Any, name: str) -> t.Any:
 
 def _patch_torch(guard: Guarding, torch: t.Any) -> None:
     """torch.save and torch.jit.save write through C++ (no audit event), so record their target; the loaders
-    check their source. Without a GPU, CUDA is mapped to the CPU first, so the check wraps that loader too."""
-    map_cuda_to_cpu(guard, torch)
+    check their source."""
     save, load = _guarded(torch, "save"), _guarded(torch, "load")
     if save is not None and load is not None:
         torch.save = torch.serialization.save = _recording(guard, save, "f", 1)
@@ -237,11 +234,12 @@ class _PatchingLoader(importlib.abc.Loader):
 class _PatchingFinder(importlib.abc.MetaPathFinder):
     """First on ``sys.meta_path``: finds watched modules through the other finders and wraps their loader."""
 
-    def __init__(self, guard: Guarding) -> None:
+    def __init__(self, guard: Guarding, patches: dict[str, t.Callable[[Guarding, t.Any], None]]) -> None:
         self._guard = guard
+        self._patches = patches
 
     def find_spec(self, fullname: str, path: t.Any, target: t.Any = None) -> t.Any:
-        patch = PATCHES.get(fullname)
+        patch = self._patches.get(fullname)
         if patch is None:
             return None
         for finder in sys.meta_path:
