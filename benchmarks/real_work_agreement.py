@@ -76,7 +76,8 @@ def main() -> None:
     args = parser.parse_args()
     ta = pd.read_csv(args.ta_csv, keep_default_na=False)
     table = pd.concat(
-        [compare(ta, run.split("=", 1)[0], Path(run.split("=", 1)[1])) for run in args.runs], ignore_index=True
+        [compare(ta, run.split("=", 1)[0], Path(run.split("=", 1)[1])) for run in args.runs],
+        ignore_index=True,
     )
     shown = table[["mode", "submission", "item", "ta", "grader", "why", "message"]].copy()
     shown["message"] = shown["message"].fillna("").str.slice(0, 140)

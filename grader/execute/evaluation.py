@@ -62,6 +62,8 @@ class ModelEvaluation:
     # other preprocessings tried when the notebook names no validation transform: name -> split -> classes
     alternatives: dict[str, dict[str, np.ndarray]] = dataclasses.field(default_factory=dict)
     errors: list[str] = dataclasses.field(default_factory=list)
+    # the notebook's other trained models, rebuilt and described like ``model`` (the one measured)
+    trained: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     duration_s: float = 0.0
 
     def prefer_best(self, val_labels: np.ndarray) -> None:
