@@ -23,7 +23,7 @@ def _traced(ev: Evidence, item: Item) -> tuple[list[tuple[str, dict]], CheckOutc
     if problem:
         return [], problem
     evaluation = ev.notebooks[item.notebook].evaluation
-    others = list(getattr(evaluation, "trained", None) or [])
+    others = evaluation.trained if evaluation is not None else []
     traced = [
         (m["class_name"], m["trace"]) for m in [main, *others] if "error" not in m.get("trace", {"error": 1})
     ]
