@@ -291,9 +291,13 @@ _HINTS: dict[str, Callable[[Item, Rubric], str]] = {
         f"include {', '.join(i.params.get('requires', []))} in {', '.join(i.params.get('variables', []))}"
     ),
     "batchnorm": lambda i, r: (
-        "add nn.BatchNorm2d / nn.BatchNorm1d after every conv and linear layer but the last"
+        "add nn.BatchNorm2d after each convolution of a model you train"
+        if i.params.get("placement") == "after_conv"
+        else "add nn.BatchNorm2d / nn.BatchNorm1d after every conv and linear layer but the last"
     ),
-    "swish": lambda i, r: "define Swish as x * torch.sigmoid(x) and use it as the activation of `net`",
+    "swish": lambda i, r: (
+        "define Swish as x * torch.sigmoid(x) and use it in place of ReLU in a model you train"
+    ),
     "val_accuracy": _accuracy_hint,
     "learns": lambda i, r: (
         "check the training loop: optimizer.zero_grad(), loss.backward() and "

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.execute.channels import new_nonce, parse_messages
-from grader.execute.inkernel.fresh_model import REQUEST_FILE, RESULT_KIND, WEIGHTS_FILE
+from grader.execute.inkernel.fresh_model import REQUEST_FILE, RESULT_KIND, TRAINED_WEIGHTS_FILE, WEIGHTS_FILE
 from grader.execute.oneshot import run_sandboxed
 from grader.execute.payload import fresh_model_boot, fresh_model_source
 from grader.execute.report import ExecutionReport
@@ -63,6 +63,8 @@ class ModelEvaluation:
     alternatives: dict[str, dict[str, np.ndarray]] = dataclasses.field(default_factory=dict)
     errors: list[str] = dataclasses.field(default_factory=list)
     cuda_on_cpu: list[str] = dataclasses.field(default_factory=list)  # definitions' CUDA calls run on the CPU
+    # the notebook's other trained models, rebuilt and described like ``model`` (the one measured)
+    trained: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     duration_s: float = 0.0
 
     def prefer_best(self, val_labels: np.ndarray) -> None:
@@ -257,10 +259,22 @@ def _write_request(
     _copy_modules(submission_dir, work)
     assert report.state_dict is not None
     shutil.copyfile(report.state_dict, work / WEIGHTS_FILE)
+    trained = (report.probe or {}).get("trained")
+    trained = trained if isinstance(trained, list) and report.trained_state_dicts is not None else []
+    if trained:
+        shutil.copyfile(report.trained_state_dicts, work / TRAINED_WEIGHTS_FILE)
     request = {
         "class_name": export.get("class_name"),
         "definitions": [dataclasses.asdict(d) for d in definitions(nb)],
         "candidates": constructor_candidates(nb, export.get("variable"), str(export.get("class_name"))),
+        "trained": [
+            {
+                "candidates": constructor_candidates(nb, entry.get("variable"), str(entry.get("class_name"))),
+                "steps": entry.get("steps"),
+                "activations": entry.get("activations"),
+            }
+            for entry in (e if isinstance(e, dict) else {} for e in trained)
+        ],
         "transforms": list(VAL_TRANSFORMS),
         "images": images,
         "device": "cuda" if gpu else "cpu",
@@ -314,6 +328,7 @@ def _parse(raw: bytes) -> ModelEvaluation:
         },
         errors=errors,
         cuda_on_cpu=[str(call) for call in result.get("cuda_on_cpu") or []],
+        trained=[m for m in result.get("trained") or [] if isinstance(m, dict)],
     )
 
 

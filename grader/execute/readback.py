@@ -8,11 +8,12 @@ import time
 import typing as t
 
 from grader.execute.channels import Messages, parse_messages
-from grader.execute.inkernel.probes import SECTIONS, STATE_DICT
+from grader.execute.inkernel.probes import SECTIONS, STATE_DICT, TRAINED_STATE_DICTS
 from grader.execute.report import ExecutionReport, RunRecord
 from grader.execute.workdir import LOG_FILE
 
 STATE_DICT_FILE = "state_dict.pt"
+TRAINED_FILE = "trained_state_dicts.pt"  # the notebook's other trained models, a list of state_dicts
 TAIL_CHARS = 4000
 MAX_EVENTS_READ = 5000
 MAX_EVENTS_BYTES = 4 * 1024 * 1024
@@ -44,6 +45,9 @@ def final_report(run: RunRecord, start: float) -> ExecutionReport:
         probe=probe,
         probe_error=run.probe_error,
         state_dict=state_dict,
+        trained_state_dicts=str(run.artifacts / TRAINED_FILE)
+        if state_dict is not None and (run.artifacts / TRAINED_FILE).is_file()
+        else None,
         overrides_applied=run.overrides_applied,
         notes=run.notes,
         duration_s=round(time.monotonic() - start, 3),
@@ -115,6 +119,9 @@ def read_reports(run: RunRecord) -> tuple[dict[str, t.Any] | None, str | None]:
             probe["errors"][name] = str(section["error"])
         probe["timings_s"][name] = section.get("seconds")
     probe["complete"] = all(name in messages.payloads for name in SECTIONS)
+    trained = messages.payloads.get(TRAINED_STATE_DICTS)
+    if trained is not None:
+        (run.artifacts / TRAINED_FILE).write_bytes(trained)
     weights = messages.payloads.get(STATE_DICT)
     if weights is None:
         return probe, None

@@ -52,6 +52,7 @@ class ExecutionReport(BaseModel):
     probe: dict[str, t.Any] | None = None  # the kernel's claims, section by section, with "errors"
     probe_error: str | None = None
     state_dict: str | None = None  # the exported weights, in artifacts_dir, written by the grader
+    trained_state_dicts: str | None = None  # the other trained models' weights (the probes' "trained")
     overrides_applied: list[dict[str, t.Any]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     duration_s: float = 0.0

@@ -21,12 +21,20 @@ from grader.static.predictions import Predictions
 from tests.crafted import code_notebook
 
 LENET_BN = [
-    {"name": "conv1", "type": "Conv2d", "batchnorm_after": True},
-    {"name": "conv2", "type": "Conv2d", "batchnorm_after": True},
-    {"name": "fc1", "type": "Linear", "batchnorm_after": True},
-    {"name": "fc2", "type": "Linear", "batchnorm_after": True},
-    {"name": "fc3", "type": "Linear", "batchnorm_after": False},
+    {"name": "conv1", "kind": "conv", "bias": False, "batchnorm_after": True},
+    {"name": "conv2", "kind": "conv", "bias": False, "batchnorm_after": True},
+    {"name": "fc1", "kind": "linear", "bias": True, "batchnorm_after": True},
+    {"name": "fc2", "kind": "linear", "bias": True, "batchnorm_after": True},
+    {"name": "fc3", "kind": "linear", "bias": True, "batchnorm_after": False},
 ]
+TRACE = {
+    "weighted": LENET_BN,
+    "batchnorms": 4,
+    "activations": {"swish": 4},
+    "blocks": [],
+    "stages": [{"blocks": 3, "out_channels": c, "convs_per_block": [2, 2, 2]} for c in (16, 32, 64)],
+    "residual_adds": 9,
+}
 GOOD_PROBE: dict[str, Any] = {
     "errors": {},
     "model": {
@@ -39,6 +47,7 @@ GOOD_PROBE: dict[str, Any] = {
         "batchnorm": LENET_BN,
         "activations": [{"type": "Swish", "max_abs_diff_swish": 0.0, "max_abs_diff_relu": 0.27}],
         "layers": [],
+        "trace": TRACE,
     },
     "optimizer": {"variable": "optimizer", "class_name": "SGD", "momentum": 0.9, "weight_decay": 1e-4},
     "criterion": {"variable": "criterion", "class_name": "CrossEntropyLoss"},
@@ -99,6 +108,10 @@ def probe_with(section: str, **changes: Any) -> dict:
     return probe
 
 
+def traced_with(**changes: Any) -> dict:
+    return probe_with("model", trace={**TRACE, **changes})
+
+
 @pytest.mark.parametrize("check", sorted(ITEMS))
 def test_good_evidence_passes(check: str) -> None:
     outcome = CHECKS[check](evidence(GOOD_PROBE), item(check, **ITEMS[check]))
@@ -125,8 +138,8 @@ BAD = [
     ),
     (
         "resnet_structure",
-        probe_with("model", stages=[{"name": "layer1", "blocks": 2, "out_channels": 16}]),
-        "found 2 blocks at 16",
+        traced_with(stages=[{"blocks": 2, "out_channels": 16, "convs_per_block": [2, 2]}]),
+        "the forward pass has 2 blocks at 16",
     ),
     ("optimizer", probe_with("optimizer", class_name="Adam", momentum=None), "it is Adam, expected SGD"),
     ("optimizer", probe_with("optimizer", weight_decay=0.0), "weight_decay is 0"),
@@ -134,13 +147,13 @@ BAD = [
     ("augmentation", probe_with("transforms", transform_train=[{"type": "ToTensor"}]), "lacks RandomCrop"),
     (
         "batchnorm",
-        probe_with("model", batchnorm=[{**LENET_BN[0], "batchnorm_after": False}, *LENET_BN[1:]]),
-        "conv1",
+        traced_with(weighted=[{**LENET_BN[0], "batchnorm_after": False}, *LENET_BN[1:]]),
+        "no BatchNorm after conv1",
     ),
     (
         "swish",
-        probe_with("model", activations=[{"type": "ReLU6", "max_abs_diff_swish": 0.4}]),
-        "x*sigmoid(x)",
+        traced_with(activations={"relu": 4}),
+        "no trained model computes x*sigmoid(x)",
     ),
 ]
 

@@ -12,6 +12,7 @@ import pytest
 
 from grader.execute.evaluation import ModelEvaluation, evaluate_model
 from grader.execute.runner import run_notebook
+from tests.crafted_models import IMPORTS, SIMPLE
 from tests.execute.helpers import json_of, make_spec, write_notebook
 from tools import layout
 
@@ -132,3 +133,30 @@ def test_the_fresh_process_sees_no_labels(work_dir: Path, synthetic_course: Path
     assert not evaluation.ok and "could not rebuild Peek" in evaluation.message
     assert any("val-labels-batch.npy" in error for error in evaluation.errors)
     json.dumps(evaluation.summary())
+
+
+# A dev notebook as real ones are written: three models trained in a function, none of them called `net`.
+THREE_MODELS = """
+def train(model, steps=3):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        model(torch.randn(8, 3, 32, 32)).logsumexp(1).mean().backward()
+        optimizer.step()
+    return model
+
+train(SimpleNet())
+model = train(SimpleNet(bn=True))
+train(SimpleNet("swish"), steps=2)
+"""
+
+
+def test_every_model_the_notebook_trains_is_rebuilt_and_traced_in_the_fresh_process(
+    work_dir: Path, synthetic_course: Path
+) -> None:
+    evaluation, report = graded(work_dir, synthetic_course, IMPORTS + SIMPLE, THREE_MODELS)
+    assert evaluation.ok, evaluation.message
+    assert report.probe["export"]["variable"] == "model", "the trained model held in `model`, not `net`"
+    assert "SimpleNet(bn=True)" in evaluation.built_with and evaluation.model["trace"]["batchnorms"] == 2
+    trained = [(m["trace"]["activations"], m["steps"]) for m in evaluation.trained]
+    assert trained == [({"relu": 4}, 3), ({"swish": 4}, 2)], "plain and Swish told apart by what they compute"

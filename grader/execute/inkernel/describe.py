@@ -12,6 +12,8 @@ import math
 import traceback
 import typing as t
 
+from grader.execute.inkernel.trace import trace_structure
+
 PROBE_INPUT_SHAPE = (2, 3, 32, 32)
 MAX_LAYERS = 2000
 
@@ -200,4 +202,5 @@ def describe_model(model: t.Any, source: str) -> dict[str, t.Any]:
     info["execution_order"] = [name for name, _ in executed[:MAX_LAYERS]]
     info["batchnorm"] = _batchnorm_placement(order)
     info["activations"] = _activations(model, device, dtype)
+    info["trace"] = trace_structure(model, device, dtype)
     return info

@@ -23,6 +23,7 @@ from grader.execute.inkernel.framing import send
 
 REQUEST_FILE = "request.json"
 WEIGHTS_FILE = "state_dict.pt"
+TRAINED_WEIGHTS_FILE = "trained_state_dicts.pt"  # the notebook's other trained models, in request order
 RESULT_KIND = "evaluation"
 PREDICTION_BATCH = 500
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -30,6 +31,7 @@ CIFAR10_STD = (0.2023, 0.1994, 0.2010)
 NORMALIZED = "ToTensor+Normalize(CIFAR-10 mean/std)"
 TO_TENSOR = "ToTensor"
 MAX_ERRORS = 20
+MAX_TRAINED_CANDIDATES = 8  # constructors tried per other trained model (each is built and traced)
 
 
 class _Mapped:
@@ -112,6 +114,36 @@ def _predict(model: t.Any, images: t.Any, transform: t.Any) -> list[int]:
     return predicted
 
 
+def _rebuild_trained(
+    namespace: dict[str, t.Any], request: dict[str, t.Any], result: dict[str, t.Any]
+) -> list[dict[str, t.Any]]:
+    """Each other model the notebook trained, rebuilt from its weights (a strict load) and described."""
+    import torch
+
+    wanted = request.get("trained") or []
+    if not wanted or not os.path.isfile(TRAINED_WEIGHTS_FILE):
+        return []
+    states = torch.load(TRAINED_WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    described, errors = [], result.setdefault("trained_errors", [])
+    for entry, state in zip(wanted, states, strict=False):
+        built = []
+        for candidate in entry["candidates"][:MAX_TRAINED_CANDIDATES]:
+            model, expression = _build(namespace, [candidate], state, errors)
+            if model is not None:
+                model.to(request["device"]).eval()
+                built.append(
+                    describe_model(model, f"trained model rebuilt in a fresh process as {expression}")
+                )
+        if not built:
+            continue
+        claimed = entry.get("activations")
+        matching = [info for info in built if info["trace"].get("activations") == claimed]
+        info = (matching or built)[0]
+        info["steps"], info["constructors_accepting_the_weights"] = entry.get("steps"), len(built)
+        described.append(info)
+    return described
+
+
 def _evaluate(request: dict[str, t.Any]) -> dict[str, t.Any]:
     import numpy as np
     import torch
@@ -134,6 +166,7 @@ def _evaluate(request: dict[str, t.Any]) -> dict[str, t.Any]:
     model.to(request["device"]).eval()
     result["built_with"] = expression
     result["model"] = describe_model(model, f"rebuilt in a fresh process as {expression}")
+    result["trained"] = _rebuild_trained(namespace, request, result)
     transform_name, transform = _transform(namespace, request["transforms"])
     # no transform of the notebook's to use: the two a CIFAR-10 notebook most likely trained with
     guesses = (

@@ -14,6 +14,8 @@ import importlib.abc
 import sys
 import typing as t
 
+from grader.execute.inkernel.training import track_training
+
 WEIGHTS, DATA = "weights", "data"  # how a loader's foreign file is treated: blocked, or only recorded
 
 
@@ -92,7 +94,7 @@ def _guarded(module: t.Any, name: str) -> t.Any:
 
 def _patch_torch(guard: Guarding, torch: t.Any) -> None:
     """torch.save and torch.jit.save write through C++ (no audit event), so record their target; the loaders
-    check their source."""
+    check their source. Then the models the notebook trains are tracked (last: the guard's patches first)."""
     save, load = _guarded(torch, "save"), _guarded(torch, "load")
     if save is not None and load is not None:
         torch.save = torch.serialization.save = _recording(guard, save, "f", 1)
@@ -102,6 +104,7 @@ def _patch_torch(guard: Guarding, torch: t.Any) -> None:
     if jit_save is not None and jit_load is not None:
         jit.save = _recording(guard, jit_save, "f", 1)
         jit.load = _checked(guard, "torch.jit.load", jit_load, WEIGHTS, "f")
+    track_training(torch)
 
 
 def _patch_pickle(guard: Guarding, module: t.Any) -> None:

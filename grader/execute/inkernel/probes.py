@@ -17,11 +17,14 @@ import time
 import traceback
 import typing as t
 
-from grader.execute.inkernel.describe import describe_model, jsonable, parameter_count
+from grader.execute.inkernel.describe import describe_model, jsonable, model_device, parameter_count
 from grader.execute.inkernel.framing import send
+from grader.execute.inkernel.trace import trace_structure
+from grader.execute.inkernel.training import REGISTRY_ATTR
 
-SECTIONS = ("environment", "model", "optimizer", "scheduler", "criterion", "transforms", "export")
+SECTIONS = ("environment", "model", "optimizer", "scheduler", "criterion", "transforms", "export", "trained")
 STATE_DICT = "state_dict"
+TRAINED_STATE_DICTS = "trained_state_dicts"  # a list of state_dicts, the models of the "trained" section
 
 
 def _simple_attrs(obj: t.Any, skip: tuple[str, ...] = ("training",)) -> dict[str, t.Any]:
@@ -92,11 +95,30 @@ def _environment() -> dict[str, t.Any]:
     return info
 
 
+def _trained_models() -> list[tuple[t.Any, int, str]]:
+    """(model, optimizer steps, optimizer class) of each model an optimizer stepped, as the guard saw it."""
+    registry = getattr(sys.modules.get("torch"), REGISTRY_ATTR, None)
+    return registry.models() if registry is not None else []
+
+
+def _variable_of(ns: dict[str, t.Any], model: t.Any) -> str | None:
+    return next((k for k, v in ns.items() if v is model and not k.startswith("_")), None)
+
+
 def _find_model(ns: dict[str, t.Any]) -> tuple[str, t.Any] | None:
-    """``net`` if it is a module, else the largest module instance, else a ``__main__`` class built bare."""
+    """``net`` if it is a module that was trained (or nothing was), else the last trained model (held in a
+    variable if one was), else the largest module instance, else a ``__main__`` class built bare."""
     from torch import nn
 
     net = ns.get("net")
+    trained = [model for model, _, _ in _trained_models()]
+    if isinstance(net, nn.Module) and (not trained or any(m is net for m in trained)):
+        return "variable net", net
+    held = [(name, m) for m in trained if (name := _variable_of(ns, m)) is not None]
+    if held:
+        return f"variable {held[-1][0]}", held[-1][1]
+    if trained:
+        return f"trained model of class {type(trained[-1]).__name__}", trained[-1]
     if isinstance(net, nn.Module):
         return "variable net", net
     losses = (nn.modules.loss._Loss,)
@@ -243,6 +265,47 @@ def _export(context: dict[str, t.Any], sender: _Sender) -> dict[str, t.Any] | No
     }
 
 
+def _activations_claimed(model: t.Any) -> dict[str, int] | None:
+    """What the kernel's forward pass computes: the fresh process's tie-breaker between constructors that
+    all accept the same weights (a ReLU and a Swish variant of one class have the same ``state_dict``)."""
+    import torch
+
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+    return trace_structure(model, model_device(model), dtype).get("activations")
+
+
+def _export_trained(
+    context: dict[str, t.Any], ns: dict[str, t.Any], sender: _Sender
+) -> list[dict[str, t.Any]]:
+    """The other models the notebook trained: their weights (one message, a list of ``state_dict``s in this
+    order) and what the grader rebuilds each from. The model of the "export" section is not repeated."""
+    import torch
+
+    models = [(m, steps, opt) for m, steps, opt in _trained_models() if m is not context.get("model")]
+    states, info = [], []
+    for model, steps, optimizer in models:
+        states.append(
+            {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in model.state_dict().items()}
+        )
+        kind = type(model)
+        info.append(
+            {
+                "variable": _variable_of(ns, model),
+                "class_name": kind.__name__,
+                "class_module": kind.__module__,
+                "optimizer": optimizer,
+                "steps": steps,
+                "parameters": parameter_count(model, trainable=False),
+                "activations": _activations_claimed(model),
+            }
+        )
+    if states:
+        buffer = io.BytesIO()
+        torch.save(states, buffer)
+        sender.send(TRAINED_STATE_DICTS, buffer.getvalue())
+    return info
+
+
 def run_probes(report_fd: int, nonce: str) -> None:
     """Run every probe section; each sends its result or its error on the report pipe."""
     ns = _user_namespace()
@@ -255,3 +318,4 @@ def run_probes(report_fd: int, nonce: str) -> None:
     sender.section("criterion", lambda: _describe_criterion(ns))
     sender.section("transforms", lambda: _describe_transforms(ns))
     sender.section("export", lambda: _export(context, sender))
+    sender.section("trained", lambda: _export_trained(context, ns, sender))
