@@ -65,6 +65,19 @@ def carried_loads(nb: NotebookEvidence) -> list[str]:
     return [f"{e.get('kind')} {e.get('detail')}" for e in _blocked_events(nb) if _carried(e)]
 
 
+def inherited_loads(nb: NotebookEvidence) -> list[str]:
+    """The files an earlier notebook's run wrote that this run loaded, with the notebook that wrote each: the
+    provenance is the grader's own record of the copy, the guard's events only say which were loaded."""
+    if nb.run is None:
+        return []
+    loaded = {e.get("detail") for e in nb.run.guard_events if e.get("kind") == "inherited"}
+    return [
+        f"{rel} (written by {notebook}'s run)"
+        for rel, notebook in sorted(nb.run.inherited.items())
+        if rel in loaded
+    ]
+
+
 def banned_use(nb: NotebookEvidence, severities: tuple[str, ...] = ("error", "warning")) -> list[str]:
     """Pretrained weights or downloads, as found in the code or blocked by the guard at run time."""
     found = [f.detail for f in nb.findings if f.kind in BANNED_KINDS and f.severity in severities]
@@ -87,5 +100,12 @@ def no_pretrained(ev: Evidence, item: Item) -> CheckOutcome:
             f"submission carries ({'; '.join(carried[:3])}), which the grader blocked, so the run had to "
             "train its own",
             warnings=carried,
+        )
+    inherited = inherited_loads(nb)
+    if inherited:
+        return passed(
+            "no pretrained weights or downloads; it loads what an earlier notebook of this submission saved "
+            f"in this grading: {'; '.join(inherited[:3])}",
+            inherited=inherited,
         )
     return passed("no pretrained weights or downloads found in the code or seen at run time")

@@ -47,9 +47,11 @@ def _inline(name: str, seen: set[str]) -> str:
     return SIBLING_IMPORT.sub(sibling, text)
 
 
-def guard_source(events_fd: int) -> str:
-    """The guard, installed on the pipe whose write end is open in the kernel as ``events_fd``."""
-    return payload_source("guard", "install", events_fd=int(events_fd))
+def guard_source(events_fd: int, inherited: dict[str, str] | None = None) -> str:
+    """The guard, installed on the pipe whose write end is open in the kernel as ``events_fd``; INHERITED
+    maps files an earlier notebook's run wrote (paths relative to the work folder) to that notebook."""
+    files = {str(rel): str(notebook) for rel, notebook in (inherited or {}).items()}
+    return payload_source("guard", "install", events_fd=int(events_fd), inherited=files)
 
 
 def seed_source(seed: int) -> str:

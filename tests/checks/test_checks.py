@@ -317,3 +317,40 @@ def test_only_weights_from_outside_the_submission_are_called_pretrained(
     assert outcome.status == status and says in outcome.message
     voided = CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.5))
     assert ("pretrained" in voided.message) == (status == "fail")
+
+
+def test_a_checkpoint_an_earlier_notebook_saved_is_the_submissions_own() -> None:
+    ev = evidence(GOOD_PROBE)
+    run = ev.notebooks["lab"].run
+    run.inherited = {
+        "saved_model/resnet.pth": "resnet-cifar10.ipynb",
+        "saved_model/log.txt": "resnet-cifar10.ipynb",
+    }
+    run.guard_events = [{"kind": "inherited", "action": "observed", "detail": "saved_model/resnet.pth"}]
+    outcome = CHECKS["no_pretrained"](ev, item("no_pretrained"))
+    assert outcome.status == "pass" and not outcome.evidence.get("warnings")
+    assert outcome.evidence["inherited"] == ["saved_model/resnet.pth (written by resnet-cifar10.ipynb's run)"]
+    assert "pretrained" not in CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.05)).message
+
+
+@pytest.mark.parametrize(
+    ("path", "absolute"),
+    [
+        ("C:/Users/student/Desktop/net.pth", True),
+        ("/content/drive/MyDrive/saved_model/resnet.pth", True),
+        ("/home/student/work/saved_model/resnet.pth", False),  # the sandbox's own folder
+        ("./saved_model/resnet.pth", False),  # lost or never saved: the plain message
+    ],
+)
+def test_a_run_that_stops_at_a_path_of_the_students_machine_fails_as_an_absolute_path(
+    path: str, absolute: bool
+) -> None:
+    ev = evidence(GOOD_PROBE, status="cell-error")
+    run = ev.notebooks["lab"].run
+    run.failed_cell = 4
+    run.message = f"cell 4 raised FileNotFoundError: [Errno 2] No such file or directory: '{path}'"
+    outcome = CHECKS["runs"](ev, item("runs"))
+    assert outcome.status == "fail"
+    assert ("absolute path of the machine it was written on" in outcome.message) == absolute
+    assert path in outcome.message and "pretrained" not in outcome.message
+    assert CHECKS["no_pretrained"](ev, item("no_pretrained")).status == "pass"
