@@ -289,34 +289,57 @@ def test_of_the_guessed_preprocessings_the_model_keeps_the_one_it_does_best_with
 
 
 @pytest.mark.parametrize(
-    ("event", "status", "says"),
+    ("event", "sandboxed", "status", "says", "voids"),
     [
         # pickled metric lists the submission carries (a real Lab 2 notebook): unverified, not pretrained
         (
             {"kind": "pickle.load", "detail": "/home/student/work/saved_model/train_acc.pkl"},
+            True,
             "pass",
             "unverified",
+            False,
         ),
         # a committed checkpoint of the student's own: unverified, not pretrained
         (
-            {"kind": "torch.load", "detail": "/home/student/work/saved_model/simplenn.pth"},
+            {"kind": "open", "detail": "/home/student/work/saved_model/simplenn.pth"},
+            True,
             "pass",
             "unverified",
+            False,
         ),
-        # weights from outside the submission, or a download: still banned
-        ({"kind": "torchvision.weights", "detail": "ResNet18_Weights.IMAGENET1K_V1"}, "fail", "pretrained"),
-        ({"kind": "urllib.Request", "detail": "https://example.org/w.pth"}, "fail", "pretrained"),
+        # in the sandbox, a file outside the work folder was made by the run's own processes
+        ({"kind": "torch.load", "detail": "/tmp/from_a_subprocess.pt"}, True, "pass", "unverified", False),
+        # without the sandbox, a file elsewhere on the grading machine is weights from outside the submission
+        (
+            {"kind": "torch.load", "detail": "/root/.cache/torch/hub/checkpoints/resnet18.pth"},
+            False,
+            "fail",
+            "pretrained weights",
+            True,
+        ),
+        # a known pretrained source: banned, accuracy void
+        (
+            {"kind": "torchvision.weights", "detail": "ResNet18_Weights.IMAGENET1K_V1"},
+            True,
+            "fail",
+            "pretrained weights",
+            True,
+        ),
+        # a blocked download is against the rules, but the run never got what it asked for: no accusation
+        ({"kind": "urllib.Request", "detail": "https://example.org/w.pth"}, True, "fail", "downloads", False),
     ],
 )
-def test_only_weights_from_outside_the_submission_are_called_pretrained(
-    event: dict, status: str, says: str
+def test_only_evidence_of_pretrained_weights_is_called_pretrained(
+    event: dict, sandboxed: bool, status: str, says: str, voids: bool
 ) -> None:
     ev = evidence(GOOD_PROBE)
-    ev.notebooks["lab"].run.guard_events = [{**event, "action": "blocked"}]
+    run = ev.notebooks["lab"].run
+    run.guard_events, run.sandboxed = [{**event, "action": "blocked"}], sandboxed
     outcome = CHECKS["no_pretrained"](ev, item("no_pretrained"))
     assert outcome.status == status and says in outcome.message
-    voided = CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.5))
-    assert ("pretrained" in voided.message) == (status == "fail")
+    assert ("pretrained weights:" in outcome.message) == voids
+    voided = CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.05))
+    assert ("accuracy not counted" in voided.message) == voids
 
 
 def test_a_checkpoint_an_earlier_notebook_saved_is_the_submissions_own() -> None:

@@ -294,7 +294,8 @@ class Guard:
             return
         if not os.path.exists(real):
             self.missing("open", path)
-        self.block("open", path, "reading a checkpoint this run did not write is not allowed in a graded run")
+        # the real path, as every loader's block names it: where the file lies says whose it is
+        self.block("open", real, "reading a checkpoint this run did not write is not allowed in a graded run")
 
     def _move(self, event: str, source: object, destination: object) -> None:
         src, dst = _as_path(source), _as_path(destination)
@@ -305,7 +306,7 @@ class Guard:
             self.written.add(self.real(dst))
         elif real.lower().endswith(CHECKPOINT_SUFFIXES) and self.is_foreign(real):
             self.block(
-                event, src, "moving a checkpoint this run did not write is not allowed in a graded run"
+                event, real, "moving a checkpoint this run did not write is not allowed in a graded run"
             )
 
 
