@@ -21,6 +21,7 @@ import numpy as np
 
 from grader import __version__
 from grader.checks import evaluate, uniform_outcomes
+from grader.checks.files import carried_files
 from grader.coursedata.quick import quick_subset
 from grader.errors import GraderError
 from grader.evidence.bundle import Evidence, Labels, NotebookEvidence
@@ -51,6 +52,7 @@ from grader.rubric import load_rubric, resolve_rubric
 from grader.rubric.model import Rubric
 from grader.rubric.scoring import apply_rubric
 from grader.static import load_notebook, parse_stored_outputs, scan_notebook
+from grader.static.checkpoints import published_match, tensor_shapes
 from grader.static.predictions import PredictionsError, course_sample, read_predictions
 from tools import layout
 
@@ -264,6 +266,7 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
             fresh.cancel()
             raise
         nb.run.notes += carry_notes + carried.collect(work, before, nb.path.parent, nb.path.name)
+        nb.published_weights = _published_weights(nb)
         if nb.run.executed_notebook is not None:
             nb.run_stored = parse_stored_outputs(nbformat.read(nb.run.executed_notebook, as_version=4))
         if nb.run.state_dict is not None:
@@ -272,6 +275,20 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
                 nb.evaluation.prefer_best(evidence.labels.val)
         else:
             fresh.cancel()
+
+
+def _published_weights(nb: NotebookEvidence) -> dict[str, str]:
+    """Of the submission's files the run tried to load, those holding a published pretrained model's weights,
+    read from the grader's own copy of the submission (never from the run's folder, which the run could
+    rewrite)."""
+    found = {}
+    for shown, rel in carried_files(nb).items():
+        original = nb.path.parent / rel
+        if original.is_file() and not original.is_symlink():
+            model = published_match(tensor_shapes(original))
+            if model is not None:
+                found[shown] = model
+    return found
 
 
 def _seed(evidence: Evidence) -> int | None:

@@ -69,9 +69,28 @@ def _carried(nb: NotebookEvidence, event: dict) -> bool:
     return nb.run.sandboxed or detail.startswith((f"{SANDBOX_WORK_DIR}/", f"{work}/"))
 
 
+def carried_files(nb: NotebookEvidence) -> dict[str, str]:
+    """The blocked loads of files in the run's work folder: the path the guard named -> the path relative to
+    the work folder, where the submission's own copy of the file lies."""
+    if nb.run is None:
+        return {}
+    roots = (f"{SANDBOX_WORK_DIR}/", f"{Path(nb.run.notebook).parent}/")
+    found = {}
+    for event in _blocked_events(nb):
+        detail = str(event.get("detail", ""))
+        for root in roots:
+            if detail.startswith(root):
+                found[detail] = detail.removeprefix(root)
+    return found
+
+
 def carried_loads(nb: NotebookEvidence) -> list[str]:
     """The submission's own files the run tried to load and the guard blocked, as the report shows them."""
-    return [f"{e.get('kind')} {e.get('detail')}" for e in _blocked_events(nb) if _carried(nb, e)]
+    return [
+        f"{e.get('kind')} {e.get('detail')}"
+        for e in _blocked_events(nb)
+        if _carried(nb, e) and e.get("detail") not in nb.published_weights
+    ]
 
 
 def inherited_loads(nb: NotebookEvidence) -> list[str]:
@@ -92,7 +111,12 @@ def pretrained_use(nb: NotebookEvidence, severities: tuple[str, ...] = ("error",
     weights, timm, Hugging Face), or a load the guard blocked of weights from outside the submission."""
     found = [f.detail for f in nb.findings if f.kind == PRETRAINED_KIND and f.severity in severities]
     blocked = [e for e in _blocked_events(nb) if e.get("kind") not in NETWORK_EVENTS and not _carried(nb, e)]
-    return found + [f"blocked at run time: {e.get('kind')} {e.get('detail')}" for e in blocked]
+    published = [
+        f"blocked at run time: {kind} {path}, which holds the weights of {model}"
+        for path, model in nb.published_weights.items()
+        for kind in sorted({e.get("kind") for e in _blocked_events(nb) if e.get("detail") == path})
+    ]
+    return found + [f"blocked at run time: {e.get('kind')} {e.get('detail')}" for e in blocked] + published
 
 
 def downloads(nb: NotebookEvidence) -> list[str]:

@@ -377,3 +377,16 @@ def test_a_run_that_stops_at_a_path_of_the_students_machine_fails_as_an_absolute
     assert ("absolute path of the machine it was written on" in outcome.message) == absolute
     assert path in outcome.message and "pretrained" not in outcome.message
     assert CHECKS["no_pretrained"](ev, item("no_pretrained")).status == "pass"
+
+
+def test_a_carried_checkpoint_holding_published_imagenet_weights_is_pretrained() -> None:
+    ev = evidence(GOOD_PROBE)
+    nb = ev.notebooks["lab"]
+    path = "/home/student/work/saved_model/resnet.pth"
+    nb.run.guard_events = [{"kind": "torch.load", "action": "blocked", "detail": path}]
+    nb.published_weights = {path: "torchvision resnet18 (ImageNet, 1000 classes)"}
+    outcome = CHECKS["no_pretrained"](ev, item("no_pretrained"))
+    assert outcome.status == "fail" and outcome.message.startswith("pretrained weights:")
+    assert "holds the weights of torchvision resnet18" in outcome.message
+    assert "unverified" not in outcome.message
+    assert "accuracy not counted" in CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.05)).message

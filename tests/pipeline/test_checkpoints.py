@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from torchvision import models
 
 from grader.execute import sandbox_available
 from grader.pipeline import GradeOptions, grade_submission
@@ -93,15 +94,25 @@ def test_checkpoints_of_the_submissions_own_are_never_called_pretrained(
 def test_torchvision_pretrained_weights_are_still_banned(
     tmp_path: Path, ece661_small: Path, synthetic_course: Path
 ) -> None:
+    root = tmp_path / "submission"
+    (root / "saved_model").mkdir(parents=True)
+    # a committed checkpoint that is torchvision's ImageNet model, shape for shape
+    torch.save(models.mobilenet_v2(weights=None).state_dict(), root / "saved_model" / "resnet.pth")
     checks = grade(
         tmp_path,
         ece661_small,
         synthetic_course,
         {
+            "resnet-cifar10.ipynb": code_notebook(
+                "import torch, torchvision\nnet = torchvision.models.mobilenet_v2()",
+                "net.load_state_dict(torch.load('./saved_model/resnet.pth'))",
+            ),
             "save_test_predictions.ipynb": code_notebook(
                 "import torchvision\nnet = torchvision.models.resnet18(pretrained=True)"
-            )
+            ),
         },
     )
     banned = checks["integrity.save_predictions"]
-    assert banned.status == "fail" and "pretrained" in banned.message
+    assert banned.status == "fail" and banned.message.startswith("pretrained weights:")
+    published = checks["integrity.resnet"]
+    assert published.status == "fail" and "holds the weights of torchvision mobilenet_v2" in published.message
