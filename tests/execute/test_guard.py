@@ -127,6 +127,9 @@ def test_checkpoints_the_run_did_not_write_cannot_be_read(tmp_path: Path) -> Non
     for name in ("other_file", "own", "own_renamed"):
         assert results[name] == "ok", name
     assert blocked_kinds(events) == ["open", "open", "open", "os.rename"]
+    # each named by its real path, so that where the file lies says whose it is (the alias is the file)
+    real = str((tmp_path / "pretrained.pth").resolve())
+    assert blocked_details(events) == [real, str((tmp_path / "PRETRAINED.PT").resolve()), real, real]
     assert (tmp_path / "pretrained.pth").exists()
 
 
