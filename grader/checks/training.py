@@ -6,7 +6,15 @@ from __future__ import annotations
 import math
 import re
 
-from grader.checks.common import failed, measured_predictions, passed, probe_section, run_unusable
+from grader.checks.common import (
+    failed,
+    inconclusive,
+    measured_predictions,
+    passed,
+    probe_section,
+    run_unusable,
+)
+from grader.checks.files import carried_files
 from grader.evidence.bundle import Evidence, NotebookEvidence
 from grader.evidence.consistency import chance_bar, measured_test_accuracy, measured_val_accuracy
 from grader.execute.sandbox import SANDBOX_WORK_DIR
@@ -36,6 +44,16 @@ def absolute_path_failure(nb: NotebookEvidence) -> str | None:
     )
 
 
+def blocked_own_file(nb: NotebookEvidence) -> str | None:
+    """The submission's own file (not a published model's) whose blocked load stopped the run, else None: the
+    grader's rule that a graded run trains its own weights stopped it, not the student's code."""
+    run = nb.run
+    if run is None or run.status != "cell-error" or "grader guard:" not in run.message:
+        return None
+    own = [path for path in carried_files(nb) if path not in nb.published_weights]
+    return next((path for path in own if path[:200] in run.message), None)
+
+
 def runs(ev: Evidence, item: Item) -> CheckOutcome:
     nb = ev.notebooks[item.notebook]
     problem = run_unusable(nb)
@@ -46,6 +64,14 @@ def runs(ev: Evidence, item: Item) -> CheckOutcome:
     evidence = {"status": run.status, "overrides": run.overrides_applied}
     if (absolute := absolute_path_failure(nb)) is not None:
         return failed(f"the notebook did not run to the end: {absolute}", absolute_path=True, **evidence)
+    if (own := blocked_own_file(nb)) is not None:
+        return inconclusive(
+            f"not checked: the run stopped at cell {run.failed_cell}, where the grader blocked loading the "
+            f"submission's own {own} (unverified weights: a graded run trains its own); a TA can check that "
+            "the notebook trains without it",
+            "harness",
+            **evidence,
+        )
     if run.status != "ok":
         return failed(f"the notebook did not run to the end ({run.status}): {run.message}", **evidence)
     return passed(run.message, **evidence)

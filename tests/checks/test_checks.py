@@ -390,3 +390,23 @@ def test_a_carried_checkpoint_holding_published_imagenet_weights_is_pretrained()
     assert "holds the weights of torchvision resnet18" in outcome.message
     assert "unverified" not in outcome.message
     assert "accuracy not counted" in CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.05)).message
+
+
+def test_a_run_stopped_by_the_block_of_the_submissions_own_checkpoint_is_not_checked() -> None:
+    """The F19 template resumes from its committed saved_model/model.h5: the grader's block stops it."""
+    path = "/home/student/work/saved_model/model.h5"
+    ev = evidence(GOOD_PROBE, status="cell-error")
+    run = ev.notebooks["lab"].run
+    run.failed_cell = 8
+    run.message = (
+        "cell 8 raised PermissionError: grader guard: loading weights this run did not write is not allowed "
+        f"in a graded run (torch.load: {path}); this attempt was recorded"
+    )
+    run.guard_events = [{"kind": "torch.load", "action": "blocked", "detail": path}]
+    outcome = CHECKS["runs"](ev, item("runs"))
+    assert outcome.status == "inconclusive" and outcome.evidence["cause"] == "harness"
+    assert "saved_model/model.h5" in outcome.message
+    ev.notebooks["lab"].published_weights = {path: "torchvision resnet18 (ImageNet, 1000 classes)"}
+    assert (
+        CHECKS["runs"](ev, item("runs")).status == "fail"
+    )  # a published model's weights: the student's doing
