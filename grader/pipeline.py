@@ -21,12 +21,14 @@ import numpy as np
 
 from grader import __version__
 from grader.checks import evaluate, uniform_outcomes
+from grader.checks.files import carried_files
 from grader.coursedata.quick import quick_subset
 from grader.errors import GraderError
 from grader.evidence.bundle import Evidence, Labels, NotebookEvidence
 from grader.evidence.consistency import claim_findings, outcome_findings
 from grader.evidence.environment import environment_findings
 from grader.execute import SandboxSpec, run_notebook, sandbox_available
+from grader.execute.carryover import CarriedFiles, listing
 from grader.execute.evaluation import WAIT_MARGIN_S, FreshProcess
 from grader.intake import (
     ExpectedFile,
@@ -51,6 +53,7 @@ from grader.rubric import load_rubric, resolve_rubric
 from grader.rubric.model import Rubric
 from grader.rubric.scoring import apply_rubric
 from grader.static import load_notebook, parse_stored_outputs, scan_notebook
+from grader.static.checkpoints import published_match, tensor_shapes
 from grader.static.predictions import PredictionsError, course_sample, read_predictions
 from tools import layout
 
@@ -204,7 +207,9 @@ def _gpu_present() -> bool:
 
 
 def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> None:
-    """Each notebook in a kernel of its own, on a private copy of its folder, one after another."""
+    """Each notebook in a kernel of its own, on a private copy of its folder, in the rubric's order; what an
+    earlier run wrote (its checkpoint folder) is copied into the later ones, as the notebooks share it when
+    a student runs them one after another."""
     rubric = evidence.rubric
     limits = rubric.limits_for(options.mode)
     data_dir = options.data_dir
@@ -215,12 +220,19 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
     run_labels = _labels(data_dir)
     evidence.labels.val, evidence.labels.run_test = run_labels.val, run_labels.test
     gpu = _gpu_present() if options.gpu is None else options.gpu
+    carried = CarriedFiles(
+        sub_out / RUNS_DIR / "carried-files",  # beside the runs, outside every mount; no key has a "-"
+        max_file_bytes=int(limits.max_file_mb * 1024 * 1024),
+        max_total_bytes=int(limits.max_disk_mb * 1024 * 1024),
+    )
     for key, nb in evidence.notebooks.items():
         if nb.loaded is None or nb.loaded.nb is None:
             continue
         work = sub_out / RUNS_DIR / key
         artifacts = sub_out / RUNS_DIR / f"{key}.grader"  # beside the run's folder, outside every mount
         shutil.copytree(nb.path.parent, work, symlinks=True)
+        inherited, carry_notes = carried.place(work)
+        before = listing(work)
         spec = SandboxSpec(
             work_dir=work,
             data_dir=data_dir,
@@ -250,10 +262,13 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
                 artifacts_dir=artifacts,
                 overrides=overrides,
                 sandboxed=options.sandbox,
+                inherited=inherited,
             )
         except BaseException:
             fresh.cancel()
             raise
+        nb.run.notes += carry_notes + carried.collect(work, before, nb.path.parent, nb.path.name)
+        nb.published_weights = _published_weights(nb)
         if nb.run.executed_notebook is not None:
             nb.run_stored = parse_stored_outputs(nbformat.read(nb.run.executed_notebook, as_version=4))
         if nb.run.state_dict is not None:
@@ -262,6 +277,20 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
                 nb.evaluation.prefer_best(evidence.labels.val)
         else:
             fresh.cancel()
+
+
+def _published_weights(nb: NotebookEvidence) -> dict[str, str]:
+    """Of the submission's files the run tried to load, those holding a published pretrained model's weights,
+    read from the grader's own copy of the submission (never from the run's folder, which the run could
+    rewrite)."""
+    found = {}
+    for shown, rel in carried_files(nb).items():
+        original = nb.path.parent / rel
+        if original.is_file() and not original.is_symlink():
+            model = published_match(tensor_shapes(original))
+            if model is not None:
+                found[shown] = model
+    return found
 
 
 def _seed(evidence: Evidence) -> int | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.common import failed, measured_predictions, missing_notebook, passed, skipped
-from grader.checks.files import banned_use
+from grader.checks.files import pretrained_use
 from grader.checks.training import fresh_val_accuracy
 from grader.evidence.bundle import Evidence, NotebookEvidence
 from grader.evidence.consistency import contradicted
@@ -27,8 +27,9 @@ def _claimed(nb: NotebookEvidence) -> dict:
 
 
 def _voided(nb: NotebookEvidence) -> CheckOutcome | None:
-    """The handout bans pretrained models: accuracy from a notebook that uses them does not count."""
-    banned = banned_use(nb, severities=("error",))
+    """The handout bans pretrained models: accuracy from a notebook that uses them does not count. Only
+    evidence of pretrained weights voids it; a blocked download or the submission's own files do not."""
+    banned = pretrained_use(nb, severities=("error",))
     if banned:
         return failed(f"accuracy not counted: {nb.spec.filename} uses pretrained weights ({banned[0]})")
     return None

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from grader.checks.common import failed, missing_notebook, passed
 from grader.evidence.bundle import Evidence, NotebookEvidence
 from grader.execute.sandbox import SANDBOX_WORK_DIR
 from grader.records import CheckOutcome
 from grader.rubric.item import Item
 
-BANNED_KINDS = {"pretrained-weights", "download", "shell-download"}
+PRETRAINED_KIND = "pretrained-weights"
+DOWNLOAD_KINDS = frozenset({"download", "shell-download"})
+NETWORK_EVENTS = frozenset({"socket.connect", "socket.sendto", "socket.getaddrinfo", "urllib.Request"})
 
 
 def file_present(ev: Evidence, item: Item) -> CheckOutcome:
@@ -54,21 +58,72 @@ def _blocked_events(nb: NotebookEvidence) -> list[dict]:
     return [event for event in nb.run.guard_events if event.get("action") == "blocked"]
 
 
-def _carried(event: dict) -> bool:
-    """A load the guard blocked of a file in the submission's own work folder: weights (or pickled metrics)
-    the student brought along. Unverified, since the run must train its own, but no sign of pretraining."""
-    return str(event.get("detail", "")).startswith(SANDBOX_WORK_DIR + "/")
+def _carried(nb: NotebookEvidence, event: dict) -> bool:
+    """A load the guard blocked of a file (its real path): in the sandbox nothing but the system's files
+    (which the guard trusts) lies outside what the submission brought and the run made, so such a file is
+    the student's own, unverified but no sign of pretraining. Without the sandbox only the run's folder is."""
+    detail = str(event.get("detail", ""))
+    if nb.run is None or not detail.startswith("/"):  # a blocked download names a model or a URL
+        return False
+    work = str(Path(nb.run.notebook).parent)
+    return nb.run.sandboxed or detail.startswith((f"{SANDBOX_WORK_DIR}/", f"{work}/"))
+
+
+def carried_files(nb: NotebookEvidence) -> dict[str, str]:
+    """The blocked loads of files in the run's work folder: the path the guard named -> the path relative to
+    the work folder, where the submission's own copy of the file lies."""
+    if nb.run is None:
+        return {}
+    roots = (f"{SANDBOX_WORK_DIR}/", f"{Path(nb.run.notebook).parent}/")
+    found = {}
+    for event in _blocked_events(nb):
+        detail = str(event.get("detail", ""))
+        for root in roots:
+            if detail.startswith(root):
+                found[detail] = detail.removeprefix(root)
+    return found
 
 
 def carried_loads(nb: NotebookEvidence) -> list[str]:
     """The submission's own files the run tried to load and the guard blocked, as the report shows them."""
-    return [f"{e.get('kind')} {e.get('detail')}" for e in _blocked_events(nb) if _carried(e)]
+    return [
+        f"{e.get('kind')} {e.get('detail')}"
+        for e in _blocked_events(nb)
+        if _carried(nb, e) and e.get("detail") not in nb.published_weights
+    ]
 
 
-def banned_use(nb: NotebookEvidence, severities: tuple[str, ...] = ("error", "warning")) -> list[str]:
-    """Pretrained weights or downloads, as found in the code or blocked by the guard at run time."""
-    found = [f.detail for f in nb.findings if f.kind in BANNED_KINDS and f.severity in severities]
-    blocked = [e for e in _blocked_events(nb) if not _carried(e)]
+def inherited_loads(nb: NotebookEvidence) -> list[str]:
+    """The files an earlier notebook's run wrote that this run loaded, with the notebook that wrote each: the
+    provenance is the grader's own record of the copy, the guard's events only say which were loaded."""
+    if nb.run is None:
+        return []
+    loaded = {e.get("detail") for e in nb.run.guard_events if e.get("kind") == "inherited"}
+    return [
+        f"{rel} (written by {notebook}'s run)"
+        for rel, notebook in sorted(nb.run.inherited.items())
+        if rel in loaded
+    ]
+
+
+def pretrained_use(nb: NotebookEvidence, severities: tuple[str, ...] = ("error", "warning")) -> list[str]:
+    """Evidence of pretrained weights: a known pretrained source in the code (hub, model zoo, torchvision
+    weights, timm, Hugging Face), or a load the guard blocked of weights from outside the submission."""
+    found = [f.detail for f in nb.findings if f.kind == PRETRAINED_KIND and f.severity in severities]
+    blocked = [e for e in _blocked_events(nb) if e.get("kind") not in NETWORK_EVENTS and not _carried(nb, e)]
+    published = [
+        f"blocked at run time: {kind} {path}, which holds the weights of {model}"
+        for path, model in nb.published_weights.items()
+        for kind in sorted({e.get("kind") for e in _blocked_events(nb) if e.get("detail") == path})
+    ]
+    return found + [f"blocked at run time: {e.get('kind')} {e.get('detail')}" for e in blocked] + published
+
+
+def downloads(nb: NotebookEvidence) -> list[str]:
+    """Downloads and installs in the code, and network use the guard blocked: against the rules of a graded
+    run, but no evidence of pretrained weights (the run never received what it asked for)."""
+    found = [f.detail for f in nb.findings if f.kind in DOWNLOAD_KINDS and f.severity in ("error", "warning")]
+    blocked = [e for e in _blocked_events(nb) if e.get("kind") in NETWORK_EVENTS]
     return found + [f"blocked at run time: {e.get('kind')} {e.get('detail')}" for e in blocked]
 
 
@@ -77,15 +132,25 @@ def no_pretrained(ev: Evidence, item: Item) -> CheckOutcome:
     problem = missing_notebook(nb)
     if problem is not None:
         return problem
-    details = banned_use(nb)
-    if details:
-        return failed("pretrained weights or downloads: " + "; ".join(details[:5]), findings=details)
+    pretrained, fetched = pretrained_use(nb), downloads(nb)
+    if pretrained:
+        details = pretrained + fetched
+        return failed("pretrained weights: " + "; ".join(details[:5]), findings=details)
+    if fetched:
+        return failed("downloads, not allowed in a graded run: " + "; ".join(fetched[:5]), findings=fetched)
     carried = carried_loads(nb)
     if carried:
         return passed(
-            "no pretrained weights or downloads; unverified weights: the run tried to load files the "
-            f"submission carries ({'; '.join(carried[:3])}), which the grader blocked, so the run had to "
+            "no pretrained weights or downloads; unverified weights: the run tried to load files of the "
+            f"submission's own ({'; '.join(carried[:3])}), which the grader blocked, so the run had to "
             "train its own",
             warnings=carried,
+        )
+    inherited = inherited_loads(nb)
+    if inherited:
+        return passed(
+            "no pretrained weights or downloads; it loads what an earlier notebook of this submission saved "
+            f"in this grading: {'; '.join(inherited[:3])}",
+            inherited=inherited,
         )
     return passed("no pretrained weights or downloads found in the code or seen at run time")

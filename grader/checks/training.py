@@ -4,12 +4,54 @@ and transforms, and learns."""
 from __future__ import annotations
 
 import math
+import re
 
-from grader.checks.common import failed, measured_predictions, passed, probe_section, run_unusable
+from grader.checks.common import (
+    failed,
+    inconclusive,
+    measured_predictions,
+    passed,
+    probe_section,
+    run_unusable,
+)
+from grader.checks.files import carried_files
 from grader.evidence.bundle import Evidence, NotebookEvidence
 from grader.evidence.consistency import chance_bar, measured_test_accuracy, measured_val_accuracy
+from grader.execute.sandbox import SANDBOX_WORK_DIR
 from grader.records import CheckOutcome
 from grader.rubric.item import Item
+from grader.static.integrity import ABSOLUTE_PATH_PREFIX
+
+_NO_SUCH_FILE = re.compile(r"FileNotFoundError: \[Errno 2\] No such file or directory: '([^']+)'")
+
+
+def absolute_path_failure(nb: NotebookEvidence) -> str | None:
+    """The sentence for a run that stopped because a cell reads a path of the student's own machine
+    (``C:/Users/...``, ``/content/drive/...``): the student's fault, but a path, not a sign of cheating."""
+    run = nb.run
+    if run is None or run.status != "cell-error":
+        return None
+    match = _NO_SUCH_FILE.search(run.message)
+    if match is None:
+        return None
+    path = match[1]
+    inside = path.startswith(SANDBOX_WORK_DIR + "/")  # the sandbox's own folder, named absolutely
+    if inside or not (path.startswith("/") or ABSOLUTE_PATH_PREFIX.match(path)):
+        return None
+    return (
+        f"cell {run.failed_cell} reads {path!r}, an absolute path of the machine it was written on, which "
+        "the grading machine does not have: use a path relative to the notebook (e.g. './saved_model/...')"
+    )
+
+
+def blocked_own_file(nb: NotebookEvidence) -> str | None:
+    """The submission's own file (not a published model's) whose blocked load stopped the run, else None: the
+    grader's rule that a graded run trains its own weights stopped it, not the student's code."""
+    run = nb.run
+    if run is None or run.status != "cell-error" or "grader guard:" not in run.message:
+        return None
+    own = [path for path in carried_files(nb) if path not in nb.published_weights]
+    return next((path for path in own if path[:200] in run.message), None)
 
 
 def runs(ev: Evidence, item: Item) -> CheckOutcome:
@@ -20,6 +62,16 @@ def runs(ev: Evidence, item: Item) -> CheckOutcome:
     run = nb.run
     # no duration here: evidence must be the same on a re-grade; run times go to result.json's timings
     evidence = {"status": run.status, "overrides": run.overrides_applied}
+    if (absolute := absolute_path_failure(nb)) is not None:
+        return failed(f"the notebook did not run to the end: {absolute}", absolute_path=True, **evidence)
+    if (own := blocked_own_file(nb)) is not None:
+        return inconclusive(
+            f"not checked: the run stopped at cell {run.failed_cell}, where the grader blocked loading the "
+            f"submission's own {own} (unverified weights: a graded run trains its own); a TA can check that "
+            "the notebook trains without it",
+            "harness",
+            **evidence,
+        )
     if run.status != "ok":
         return failed(f"the notebook did not run to the end ({run.status}): {run.message}", **evidence)
     return passed(run.message, **evidence)

@@ -29,6 +29,9 @@ class NotebookEvidence:
     run_stored: StoredOutputs | None = None  # the outputs the grader's own run printed
     evaluation: ModelEvaluation | None = None  # the trained model, measured in a fresh process
     import_failure: ImportFailure | None = None  # the run stopped at an import the environment lacks
+    # the submission's files the run tried to load (as the guard named them) whose tensors are those of a
+    # published pretrained model -> that model
+    published_weights: dict[str, str] = field(default_factory=dict)
 
     @property
     def probe(self) -> dict:

@@ -47,10 +47,14 @@ def _inline(name: str, seen: set[str]) -> str:
     return SIBLING_IMPORT.sub(sibling, text)
 
 
-def guard_source(events_fd: int, cuda_on_cpu: bool = False) -> str:
+def guard_source(events_fd: int, cuda_on_cpu: bool = False, inherited: dict[str, str] | None = None) -> str:
     """The guard, installed on the pipe whose write end is open in the kernel as ``events_fd``; with
-    ``cuda_on_cpu``, the run has no GPU and runs the notebook's CUDA calls on the CPU."""
-    return payload_source("guard", "install", events_fd=int(events_fd), cuda_on_cpu=bool(cuda_on_cpu))
+    ``cuda_on_cpu``, the run has no GPU and runs the notebook's CUDA calls on the CPU. INHERITED maps files an
+    earlier notebook's run wrote (paths relative to the work folder) to that notebook."""
+    files = {str(rel): str(notebook) for rel, notebook in (inherited or {}).items()}
+    return payload_source(
+        "guard", "install", events_fd=int(events_fd), cuda_on_cpu=bool(cuda_on_cpu), inherited=files
+    )
 
 
 def seed_source(seed: int) -> str:

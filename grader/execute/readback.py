@@ -49,6 +49,7 @@ def final_report(run: RunRecord, start: float) -> ExecutionReport:
         if state_dict is not None and (run.artifacts / TRAINED_FILE).is_file()
         else None,
         overrides_applied=run.overrides_applied,
+        inherited=run.inherited,
         notes=run.notes,
         duration_s=round(time.monotonic() - start, 3),
         kernel_start_s=None if run.kernel_start_s is None else round(run.kernel_start_s, 3),

@@ -54,6 +54,8 @@ class ExecutionReport(BaseModel):
     state_dict: str | None = None  # the exported weights, in artifacts_dir, written by the grader
     trained_state_dicts: str | None = None  # the other trained models' weights (the probes' "trained")
     overrides_applied: list[dict[str, t.Any]] = Field(default_factory=list)
+    # what an earlier notebook's run wrote, copied into this run's work folder by the grader: path -> notebook
+    inherited: dict[str, str] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
     duration_s: float = 0.0
     kernel_start_s: float | None = None
@@ -84,6 +86,7 @@ class RunRecord:
     probe_error: str | None = None
     kernel_start_s: float | None = None
     overrides_applied: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
+    inherited: dict[str, str] = dataclasses.field(default_factory=dict)
     executed_notebook: str | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
     cell_starts: list[tuple[float, int]] = dataclasses.field(default_factory=list)

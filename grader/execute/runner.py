@@ -57,13 +57,16 @@ def run_notebook(
     probe_timeout_s: float = 300.0,
     startup_timeout_s: float = 120.0,
     seed: int | None = RUN_SEED,
+    inherited: dict[str, str] | None = None,
 ) -> ExecutionReport:
     """Run ``notebook`` with ``spec.work_dir`` as its cwd and report; never raises for the student's doing.
 
     ``overrides`` rewrite top-level ``NAME = literal`` settings first (quick mode). The executed notebook,
     the kernel's log and the exported weights land in ``artifacts_dir`` (default: ``<work_dir>.grader``
     beside the work folder), which is emptied first and must lie outside the work folder. ``seed`` (None:
-    unseeded) seeds random, numpy and torch before the first cell.
+    unseeded) seeds random, numpy and torch before the first cell. ``inherited`` names the files of the
+    work folder that an earlier notebook's run of the same grading wrote (relative path -> that notebook):
+    the guard lets the run load them as its own.
     """
     start = time.monotonic()
     notebook = Path(notebook)
@@ -73,6 +76,7 @@ def run_notebook(
         raise ValueError(f"artifacts_dir {artifacts} must lie outside the work folder {work}")
     events, reports = Channel(MAX_EVENTS_BYTES), Channel(MAX_REPORT_BYTES)
     run = RunRecord(notebook, spec, sandboxed, work, artifacts, events, reports, new_nonce(), seed)
+    run.inherited = dict(inherited or {})
     if sandboxed and (reason := sandbox_unavailable_reason()) is not None:
         run.fail("sandbox-unavailable", f"{notebook.name} was not run: {reason}")
         return final_report(run, start)
@@ -174,7 +178,8 @@ async def _start(run: RunRecord, client: NotebookClient, km: SandboxedKernelMana
     run.notes += km.cap_notes()
     try:
         # without a GPU (quick mode, the pre-check, a CPU machine) the notebook's CUDA calls run on the CPU
-        guard = private_cell(guard_source(run.events_fd, cuda_on_cpu=not run.spec.gpu), "grader_guard")
+        source = guard_source(run.events_fd, cuda_on_cpu=not run.spec.gpu, inherited=run.inherited)
+        guard = private_cell(source, "grader_guard")
         reply = await run_hidden(client, km, guard, SETUP_TIMEOUT_S)
     except Exception as exc:
         run.fail("sandbox-unavailable", f"the run-time guard could not be installed: {one_line(exc)}")

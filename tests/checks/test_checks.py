@@ -303,34 +303,127 @@ def test_of_the_guessed_preprocessings_the_model_keeps_the_one_it_does_best_with
 
 
 @pytest.mark.parametrize(
-    ("event", "status", "says"),
+    ("event", "sandboxed", "status", "says", "voids"),
     [
         # pickled metric lists the submission carries (a real Lab 2 notebook): unverified, not pretrained
         (
             {"kind": "pickle.load", "detail": "/home/student/work/saved_model/train_acc.pkl"},
+            True,
             "pass",
             "unverified",
+            False,
         ),
         # a committed checkpoint of the student's own: unverified, not pretrained
         (
-            {"kind": "torch.load", "detail": "/home/student/work/saved_model/simplenn.pth"},
+            {"kind": "open", "detail": "/home/student/work/saved_model/simplenn.pth"},
+            True,
             "pass",
             "unverified",
+            False,
         ),
-        # weights from outside the submission, or a download: still banned
-        ({"kind": "torchvision.weights", "detail": "ResNet18_Weights.IMAGENET1K_V1"}, "fail", "pretrained"),
-        ({"kind": "urllib.Request", "detail": "https://example.org/w.pth"}, "fail", "pretrained"),
+        # in the sandbox, a file outside the work folder was made by the run's own processes
+        ({"kind": "torch.load", "detail": "/tmp/from_a_subprocess.pt"}, True, "pass", "unverified", False),
+        # without the sandbox, a file elsewhere on the grading machine is weights from outside the submission
+        (
+            {"kind": "torch.load", "detail": "/root/.cache/torch/hub/checkpoints/resnet18.pth"},
+            False,
+            "fail",
+            "pretrained weights",
+            True,
+        ),
+        # a known pretrained source: banned, accuracy void
+        (
+            {"kind": "torchvision.weights", "detail": "ResNet18_Weights.IMAGENET1K_V1"},
+            True,
+            "fail",
+            "pretrained weights",
+            True,
+        ),
+        # a blocked download is against the rules, but the run never got what it asked for: no accusation
+        ({"kind": "urllib.Request", "detail": "https://example.org/w.pth"}, True, "fail", "downloads", False),
     ],
 )
-def test_only_weights_from_outside_the_submission_are_called_pretrained(
-    event: dict, status: str, says: str
+def test_only_evidence_of_pretrained_weights_is_called_pretrained(
+    event: dict, sandboxed: bool, status: str, says: str, voids: bool
 ) -> None:
     ev = evidence(GOOD_PROBE)
-    ev.notebooks["lab"].run.guard_events = [{**event, "action": "blocked"}]
+    run = ev.notebooks["lab"].run
+    run.guard_events, run.sandboxed = [{**event, "action": "blocked"}], sandboxed
     outcome = CHECKS["no_pretrained"](ev, item("no_pretrained"))
     assert outcome.status == status and says in outcome.message
-    voided = CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.5))
-    assert ("pretrained" in voided.message) == (status == "fail")
+    assert ("pretrained weights:" in outcome.message) == voids
+    voided = CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.05))
+    assert ("accuracy not counted" in voided.message) == voids
+
+
+def test_a_checkpoint_an_earlier_notebook_saved_is_the_submissions_own() -> None:
+    ev = evidence(GOOD_PROBE)
+    run = ev.notebooks["lab"].run
+    run.inherited = {
+        "saved_model/resnet.pth": "resnet-cifar10.ipynb",
+        "saved_model/log.txt": "resnet-cifar10.ipynb",
+    }
+    run.guard_events = [{"kind": "inherited", "action": "observed", "detail": "saved_model/resnet.pth"}]
+    outcome = CHECKS["no_pretrained"](ev, item("no_pretrained"))
+    assert outcome.status == "pass" and not outcome.evidence.get("warnings")
+    assert outcome.evidence["inherited"] == ["saved_model/resnet.pth (written by resnet-cifar10.ipynb's run)"]
+    assert "pretrained" not in CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.05)).message
+
+
+@pytest.mark.parametrize(
+    ("path", "absolute"),
+    [
+        ("C:/Users/student/Desktop/net.pth", True),
+        ("/content/drive/MyDrive/saved_model/resnet.pth", True),
+        ("/home/student/work/saved_model/resnet.pth", False),  # the sandbox's own folder
+        ("./saved_model/resnet.pth", False),  # lost or never saved: the plain message
+    ],
+)
+def test_a_run_that_stops_at_a_path_of_the_students_machine_fails_as_an_absolute_path(
+    path: str, absolute: bool
+) -> None:
+    ev = evidence(GOOD_PROBE, status="cell-error")
+    run = ev.notebooks["lab"].run
+    run.failed_cell = 4
+    run.message = f"cell 4 raised FileNotFoundError: [Errno 2] No such file or directory: '{path}'"
+    outcome = CHECKS["runs"](ev, item("runs"))
+    assert outcome.status == "fail"
+    assert ("absolute path of the machine it was written on" in outcome.message) == absolute
+    assert path in outcome.message and "pretrained" not in outcome.message
+    assert CHECKS["no_pretrained"](ev, item("no_pretrained")).status == "pass"
+
+
+def test_a_carried_checkpoint_holding_published_imagenet_weights_is_pretrained() -> None:
+    ev = evidence(GOOD_PROBE)
+    nb = ev.notebooks["lab"]
+    path = "/home/student/work/saved_model/resnet.pth"
+    nb.run.guard_events = [{"kind": "torch.load", "action": "blocked", "detail": path}]
+    nb.published_weights = {path: "torchvision resnet18 (ImageNet, 1000 classes)"}
+    outcome = CHECKS["no_pretrained"](ev, item("no_pretrained"))
+    assert outcome.status == "fail" and outcome.message.startswith("pretrained weights:")
+    assert "holds the weights of torchvision resnet18" in outcome.message
+    assert "unverified" not in outcome.message
+    assert "accuracy not counted" in CHECKS["val_accuracy"](ev, item("val_accuracy", threshold=0.05)).message
+
+
+def test_a_run_stopped_by_the_block_of_the_submissions_own_checkpoint_is_not_checked() -> None:
+    """The F19 template resumes from its committed saved_model/model.h5: the grader's block stops it."""
+    path = "/home/student/work/saved_model/model.h5"
+    ev = evidence(GOOD_PROBE, status="cell-error")
+    run = ev.notebooks["lab"].run
+    run.failed_cell = 8
+    run.message = (
+        "cell 8 raised PermissionError: grader guard: loading weights this run did not write is not allowed "
+        f"in a graded run (torch.load: {path}); this attempt was recorded"
+    )
+    run.guard_events = [{"kind": "torch.load", "action": "blocked", "detail": path}]
+    outcome = CHECKS["runs"](ev, item("runs"))
+    assert outcome.status == "inconclusive" and outcome.evidence["cause"] == "harness"
+    assert "saved_model/model.h5" in outcome.message
+    ev.notebooks["lab"].published_weights = {path: "torchvision resnet18 (ImageNet, 1000 classes)"}
+    assert (
+        CHECKS["runs"](ev, item("runs")).status == "fail"
+    )  # a published model's weights: the student's doing
 
 
 def test_an_augmented_variant_of_the_training_transform_counts_for_it() -> None:

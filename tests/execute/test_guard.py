@@ -24,15 +24,15 @@ from grader.execute.payload import guard_source
 
 
 def run_guarded(
-    tmp_path: Path, code: str, before: str = ""
+    tmp_path: Path, code: str, before: str = "", inherited: dict[str, str] | None = None
 ) -> tuple[dict[str, str], list[dict[str, object]]]:
-    """Run ``before``, install the guard on a pipe, run ``code``; both print nothing, ``code`` fills
-    ``results``. The events are what arrived on the pipe's read end while the process ran."""
+    """Run ``before``, install the guard on a pipe (told of the INHERITED files), run ``code``; both print
+    nothing, ``code`` fills ``results``. The events are what arrived on the pipe's read end while it ran."""
     read_end, write_end = os.pipe()
     script = "\n".join(
         [
             textwrap.dedent(before),
-            private_cell(guard_source(write_end), "grader_guard"),
+            private_cell(guard_source(write_end, inherited), "grader_guard"),
             "import json\nresults = {}",
             "def attempt(name, action):\n"
             "    try:\n        action()\n        results[name] = 'ok'\n"
@@ -127,6 +127,9 @@ def test_checkpoints_the_run_did_not_write_cannot_be_read(tmp_path: Path) -> Non
     for name in ("other_file", "own", "own_renamed"):
         assert results[name] == "ok", name
     assert blocked_kinds(events) == ["open", "open", "open", "os.rename"]
+    # each named by its real path, so that where the file lies says whose it is (the alias is the file)
+    real = str((tmp_path / "pretrained.pth").resolve())
+    assert blocked_details(events) == [real, str((tmp_path / "PRETRAINED.PT").resolve()), real, real]
     assert (tmp_path / "pretrained.pth").exists()
 
 
@@ -222,7 +225,7 @@ def test_each_line_is_a_whole_event_that_fits_one_atomic_pipe_write(tmp_path: Pa
         attempt("open", lambda: open("\\U0001f600" * 600 + ".pt", "rb"))
         """,
     )
-    assert results["open"].startswith("PermissionError")
+    assert results["open"].startswith("FileNotFoundError")  # no such file: recorded as missing
     for event in events:
         assert set(event) == {"time", "pid", "kind", "action", "detail"}
         assert isinstance(event["time"], float) and event["pid"] == events[0]["pid"]
@@ -420,3 +423,36 @@ def test_dataloader_workers_and_own_checkpoints_raise_no_event(tmp_path: Path) -
     )
     assert results["train"] == "ok", results
     assert [e["kind"] for e in loader_events(events)] == ["guard"]
+
+
+def test_an_earlier_notebooks_checkpoint_loads_and_a_missing_one_fails_as_missing(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    results, events = run_guarded(
+        tmp_path,
+        """
+        import pickle, torch
+        attempt("inherited", lambda: torch.load("saved_model/resnet.pth"))
+        attempt("inherited_open", lambda: open("./saved_model/resnet.pth", "rb").read())
+        attempt("carried", lambda: torch.load("saved_model/committed.pth"))
+        attempt("lost", lambda: torch.load("saved_model/lost.pth"))
+        attempt("windows", lambda: torch.load("C:/Users/me/net.pth"))
+        attempt("colab", lambda: open("/content/drive/MyDrive/net.pth", "rb"))
+        attempt("metrics", lambda: pickle.load(open("saved_model/missing.pkl", "rb")))
+        """,
+        before="""
+        import os, torch
+        os.makedirs("saved_model")
+        torch.save({"w": torch.zeros(2)}, "saved_model/resnet.pth")
+        torch.save({"w": torch.zeros(2)}, "saved_model/committed.pth")
+        """,
+        inherited={"saved_model/resnet.pth": "resnet-cifar10.ipynb"},
+    )
+    assert results["inherited"] == results["inherited_open"] == "ok", results
+    assert results["carried"].startswith("PermissionError: grader guard"), results
+    for name in ("lost", "windows", "colab", "metrics"):
+        assert results[name].startswith("FileNotFoundError: [Errno 2] No such file or directory"), name
+    assert blocked_kinds(events) == ["torch.load"]
+    missing = [e["detail"] for e in events if e["action"] == "missing"]
+    assert missing == ["saved_model/lost.pth", "C:/Users/me/net.pth", "/content/drive/MyDrive/net.pth"]
+    inherited = [e["detail"] for e in events if e["kind"] == "inherited"]
+    assert inherited == ["saved_model/resnet.pth"]  # once, as the harness named it

@@ -1,6 +1,12 @@
 """Run-time guard, executed in the student's kernel before the first cell: it blocks and records network use
 and the loading of weights the run did not produce itself.
 
+Weights an earlier notebook's run of the same grading wrote (the harness copied them into this run's work
+folder and names them in ``inherited``) count as the run's own: the submission's notebooks run in order and a
+later one may load what an earlier one saved. A load of a file that does not exist is not blocked but fails
+as the loader would (FileNotFoundError), recorded as ``missing``, so a lost checkpoint or a path of the
+student's own machine reads as what it is, not as foreign weights.
+
 This file is sent to the kernel as source text (:func:`grader.execute.payload.guard_source`) and runs there
 with the standard library alone; it never imports torch itself, but patches pickle now, and torch, numpy,
 torchvision, timm, safetensors, huggingface_hub and transformers when (and if) the student's code imports
@@ -13,6 +19,7 @@ sandbox's empty network namespace and its missing hidden files, and the grader's
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import os
@@ -139,10 +146,13 @@ def _course_data_roots() -> tuple[str, ...]:
 class Guard:
     """State shared by the audit hook and the import-time patches: what this run wrote, and the event pipe."""
 
-    def __init__(self, events_fd: int) -> None:
+    def __init__(self, events_fd: int, inherited: dict[str, str] | None = None) -> None:
         self.fd: int | None = _keep_events_fd(events_fd)
         self.fd_identity = _identity(self.fd)
         self.written: set[str] = set()
+        # real path -> (the path as the harness named it, the notebook whose run wrote it), for what it copied
+        self.inherited = {os.path.realpath(rel): (rel, nb) for rel, nb in (inherited or {}).items()}
+        self.loaded_inherited: set[str] = set()
         self.counts: dict[str, int] = {}
         roots = (sys.prefix, sys.base_prefix, sys.exec_prefix, "/usr")
         prefixes = {os.path.realpath(p) for p in roots}
@@ -183,13 +193,24 @@ class Guard:
         self.record(kind, "blocked", detail)
         raise PermissionError(f"grader guard: {why} ({kind}: {detail[:200]}); this attempt was recorded")
 
+    def missing(self, kind: str, shown: str) -> t.NoReturn:
+        """The loader's own error for a file that does not exist (SHOWN as the code names it), raised here so
+        that nothing can appear at the path between this check and the load."""
+        self.record(kind, "missing", shown)
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), shown)
+
     # -- files ----------------------------------------------------------------------------------------------
 
     def real(self, path: str) -> str:
         return os.path.realpath(path)
 
     def is_foreign(self, real: str) -> bool:
-        """Not written by this run, and not part of the grader's Python or system files."""
+        """Not written by this run or an earlier notebook's, and not the grader's Python or system files."""
+        if real in self.inherited and real not in self.written:
+            if real not in self.loaded_inherited:
+                self.loaded_inherited.add(real)
+                self.record("inherited", "observed", self.inherited[real][0])
+            return False
         return real not in self.written and not real.startswith(self.trusted)
 
     def wrote(self, target: object) -> None:
@@ -211,11 +232,13 @@ class Guard:
                     self.record(kind, "observed", what)
             elif not self.is_foreign(source.path):
                 return
+            elif policy == WEIGHTS and not os.path.exists(source.path):
+                self.missing(kind, _as_path(target) or source.path)
             elif policy == WEIGHTS:
                 self.block(kind, source.path, _LOADING_WEIGHTS)
             elif not source.path.startswith(self.course):
                 self.record(kind, "observed", source.path)
-        except PermissionError:
+        except (PermissionError, FileNotFoundError):
             raise
         except Exception as exc:  # a fault of the guard must never break the student's code
             self.record("guard.error", "failed", f"{kind}: {exc!r}")
@@ -227,7 +250,7 @@ class Guard:
             return
         try:
             self._audit(event, args)
-        except PermissionError:
+        except (PermissionError, FileNotFoundError):
             raise
         except Exception as exc:  # a fault of the guard must never break the student's code
             self.record("guard.error", "failed", f"{event}: {exc!r}")
@@ -268,10 +291,12 @@ class Guard:
                 return
         else:
             real = self.real(path)
-        if self.is_foreign(real):
-            self.block(
-                "open", path, "reading a checkpoint this run did not write is not allowed in a graded run"
-            )
+        if not self.is_foreign(real):
+            return
+        if not os.path.exists(real):
+            self.missing("open", path)
+        # the real path, as every loader's block names it: where the file lies says whose it is
+        self.block("open", real, "reading a checkpoint this run did not write is not allowed in a graded run")
 
     def _move(self, event: str, source: object, destination: object) -> None:
         src, dst = _as_path(source), _as_path(destination)
@@ -282,7 +307,7 @@ class Guard:
             self.written.add(self.real(dst))
         elif real.lower().endswith(CHECKPOINT_SUFFIXES) and self.is_foreign(real):
             self.block(
-                event, src, "moving a checkpoint this run did not write is not allowed in a graded run"
+                event, real, "moving a checkpoint this run did not write is not allowed in a graded run"
             )
 
 
@@ -294,11 +319,13 @@ def _then(first: t.Callable[[Guard, t.Any], None], second: t.Callable[[Guard, t.
     return both
 
 
-def install(events_fd: int, cuda_on_cpu: bool = False) -> Guard:
+def install(events_fd: int, cuda_on_cpu: bool = False, inherited: dict[str, str] | None = None) -> Guard:
     """Take over the events pipe, add the audit hook and the import patches, and patch what is imported
     already (pickle always is: the standard library's modules bind its functions as they import).
-    CUDA_ON_CPU: a run without a GPU, whose CUDA calls run on the CPU (its patch goes under the guard's)."""
-    guard = Guard(events_fd)
+    CUDA_ON_CPU: a run without a GPU, whose CUDA calls run on the CPU (its patch goes under the guard's).
+    ``inherited`` maps the paths (relative to the work folder, the cwd now) of files an earlier notebook's
+    run wrote to that notebook's name."""
+    guard = Guard(events_fd, inherited)
     patches = dict(PATCHES)
     if cuda_on_cpu:
         patches["torch"] = _then(map_cuda_to_cpu, PATCHES["torch"])

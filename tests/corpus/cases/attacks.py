@@ -215,7 +215,8 @@ ATTACKS: tuple[Case, ...] = (
         "attack",
         "quick",
         weights_as_notes("torch.load(open('notes.txt', 'rb'))"),
-        (check("integrity.lenet5", "fail", "blocked"),),
+        # weights the submission carries: blocked, so the run trains its own; unverified, not pretrained
+        (check("integrity.lenet5", "pass", "unverified weights", "blocked"),),
     ),
     Case(
         "torch-load-bytes-io",
