@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import math
 
-from grader.checks.common import failed, measured_predictions, passed, probe_section, run_unusable
+from grader.checks.common import (
+    failed,
+    inconclusive,
+    measured_predictions,
+    passed,
+    probe_section,
+    run_unusable,
+)
 from grader.evidence.bundle import Evidence, NotebookEvidence
 from grader.evidence.consistency import chance_bar, measured_test_accuracy, measured_val_accuracy
 from grader.records import CheckOutcome
@@ -20,8 +27,21 @@ def runs(ev: Evidence, item: Item) -> CheckOutcome:
     run = nb.run
     # no duration here: evidence must be the same on a re-grade; run times go to result.json's timings
     evidence = {"status": run.status, "overrides": run.overrides_applied}
+    if run.attempts:  # a timed-out first attempt was retried alone: both count as evidence
+        evidence["attempts"] = [*run.attempts, {"status": run.status, "message": run.message}]
     if run.status != "ok":
         return failed(f"the notebook did not run to the end ({run.status}): {run.message}", **evidence)
+    if run.quick_mode_errors:
+        first = run.quick_mode_errors[0]
+        change = first["change"]
+        return inconclusive(
+            f"not checked: cell {first['cell']} raised {first['error']} after quick mode changed "
+            f"{change['name']} from {change['old']} to {change['new']} (cell {change['cell']}); the later "
+            "cells ran and the other items were checked",
+            "quick-mode",
+            quick_mode_errors=run.quick_mode_errors,
+            **evidence,
+        )
     return passed(run.message, **evidence)
 
 

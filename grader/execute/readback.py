@@ -44,6 +44,8 @@ def final_report(run: RunRecord, start: float) -> ExecutionReport:
         probe_error=run.probe_error,
         state_dict=state_dict,
         overrides_applied=run.overrides_applied,
+        quick_mode_errors=run.quick_mode_errors,
+        progressing=run.progressing,
         notes=run.notes,
         duration_s=round(time.monotonic() - start, 3),
         kernel_start_s=None if run.kernel_start_s is None else round(run.kernel_start_s, 3),

@@ -44,6 +44,11 @@ class ExecutionReport(BaseModel):
     probe_error: str | None = None
     state_dict: str | None = None  # the exported weights, in artifacts_dir, written by the grader
     overrides_applied: list[dict[str, t.Any]] = Field(default_factory=list)
+    # cell errors that trace to a quick-mode change (grader.execute.quick_faults): the run went on past them
+    quick_mode_errors: list[dict[str, t.Any]] = Field(default_factory=list)
+    # the timed-out cell had printed something: a run making progress, not a hang (a retry may be due)
+    progressing: bool | None = None
+    attempts: list[dict[str, t.Any]] = Field(default_factory=list)  # earlier attempts of this run, in order
     notes: list[str] = Field(default_factory=list)
     duration_s: float = 0.0
     kernel_start_s: float | None = None
@@ -73,6 +78,8 @@ class RunRecord:
     probe_error: str | None = None
     kernel_start_s: float | None = None
     overrides_applied: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
+    quick_mode_errors: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
+    progressing: bool | None = None
     executed_notebook: str | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
     cell_starts: list[tuple[float, int]] = dataclasses.field(default_factory=list)

@@ -286,3 +286,15 @@ def test_of_the_guessed_preprocessings_the_model_keeps_the_one_it_does_best_with
     assert (
         evaluation.preprocessing == "ToTensor" and evaluation.test is not None and not evaluation.alternatives
     )
+
+
+def test_a_quick_mode_error_makes_runs_inconclusive_and_the_rest_is_still_checked() -> None:
+    ev = evidence(GOOD_PROBE)
+    change = {"name": "EPOCHS", "old": "30", "new": 5, "cell": 3, "applied": True, "kind": "setting"}
+    ev.notebooks["lab"].run.quick_mode_errors = [
+        {"cell": 9, "error": "ValueError: x and y must have same first dimension", "change": change}
+    ]
+    outcome = CHECKS["runs"](ev, item("runs"))
+    assert outcome.status == "inconclusive" and outcome.evidence["cause"] == "quick-mode"
+    assert "cell 9" in outcome.message and "EPOCHS from 30 to 5" in outcome.message
+    assert CHECKS["criterion"](ev, item("criterion", **ITEMS["criterion"])).status == "pass"
