@@ -22,14 +22,15 @@ import numpy as np
 from grader import __version__
 from grader.checks import evaluate, uniform_outcomes
 from grader.checks.files import carried_files
-from grader.coursedata.quick import quick_subset
+from grader.coursedata.quick import QuickPlan, plan_notebook, quick_subset
 from grader.errors import GraderError
 from grader.evidence.bundle import Evidence, Labels, NotebookEvidence
 from grader.evidence.consistency import claim_findings, outcome_findings
 from grader.evidence.environment import environment_findings
-from grader.execute import SandboxSpec, run_notebook, sandbox_available
-from grader.execute.carryover import CarriedFiles, listing
+from grader.execute import ExecutionReport, SandboxSpec, run_notebook, sandbox_available
+from grader.execute.carryover import CarriedFiles, Listing, listing
 from grader.execute.evaluation import WAIT_MARGIN_S, FreshProcess
+from grader.execute.turns import Turns
 from grader.intake import (
     ExpectedFile,
     IntakeRejected,
@@ -212,14 +213,12 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
     a student runs them one after another."""
     rubric = evidence.rubric
     limits = rubric.limits_for(options.mode)
-    data_dir = options.data_dir
-    if options.mode == "quick":
-        data_dir = quick_subset(
-            data_dir, rubric.quick.subset, options.cache_dir or options.out_dir / ".cache"
-        )
-    run_labels = _labels(data_dir)
+    quick = options.mode == "quick"
+    cache = options.cache_dir or options.out_dir / ".cache"
+    turns = Turns(cache)
+    data_dir = quick_subset(options.data_dir, rubric.quick.subset, cache) if quick else options.data_dir
+    run_labels = _labels(data_dir)  # a budget changes how many training images a run gets, never these
     evidence.labels.val, evidence.labels.run_test = run_labels.val, run_labels.test
-    gpu = _gpu_present() if options.gpu is None else options.gpu
     carried = CarriedFiles(
         sub_out / RUNS_DIR / "carried-files",  # beside the runs, outside every mount; no key has a "-"
         max_file_bytes=int(limits.max_file_mb * 1024 * 1024),
@@ -228,47 +227,27 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
     for key, nb in evidence.notebooks.items():
         if nb.loaded is None or nb.loaded.nb is None:
             continue
-        work = sub_out / RUNS_DIR / key
-        artifacts = sub_out / RUNS_DIR / f"{key}.grader"  # beside the run's folder, outside every mount
-        shutil.copytree(nb.path.parent, work, symlinks=True)
-        inherited, carry_notes = carried.place(work)
-        before = listing(work)
-        spec = SandboxSpec(
-            work_dir=work,
-            data_dir=data_dir,
-            tools_dir=COURSE_TOOLS,
-            memory_mb=limits.memory_mb,
-            max_processes=limits.max_processes,
-            max_file_mb=int(limits.max_file_mb),
-            max_disk_mb=int(limits.max_disk_mb),
-            gpu=gpu,
-        )
-        overrides = rubric.quick.overrides.get(key) if options.mode == "quick" else None
-        # started now, it has loaded its interpreter and torch by the time the trained weights exist
-        fresh = FreshProcess(
-            sub_out / RUNS_DIR / f"{key}.eval",
-            data_dir,
-            spec,
-            sandboxed=options.sandbox,
-            timeout_s=limits.cell_timeout_s,
-            wait_limit_s=limits.notebook_timeout_s + WAIT_MARGIN_S,
-        )
-        try:
-            nb.run = run_notebook(
-                work / nb.path.name,
-                spec,
-                cell_timeout_s=limits.cell_timeout_s,
-                notebook_timeout_s=limits.notebook_timeout_s,
-                artifacts_dir=artifacts,
-                overrides=overrides,
-                sandboxed=options.sandbox,
-                inherited=inherited,
+        plan = plan_notebook(nb.loaded.nb, rubric.quick, key) if quick else None
+        run_data = quick_subset(options.data_dir, plan.subset, cache) if plan else data_dir
+        with turns.shared():
+            attempt = _attempt(rubric, nb, options, sub_out, run_data, plan, key, carried)
+        if _retry_due(attempt.run):
+            first = attempt.run
+            attempt.fresh.cancel()
+            with turns.alone():
+                attempt = _attempt(rubric, nb, options, sub_out, run_data, plan, f"{key}.retry", carried)
+            attempt.run.attempts = [_attempt_summary(first)]
+            attempt.run.notes.append(
+                f"the first attempt ended in {first.status} ({first.message}) while making progress; it was "
+                f"run again with no other notebook running, and this is the second attempt's result"
             )
-        except BaseException:
-            fresh.cancel()
-            raise
-        nb.run.notes += carry_notes + carried.collect(work, before, nb.path.parent, nb.path.name)
+        nb.run, fresh = attempt.run, attempt.fresh
+        nb.run.notes += attempt.carry_notes + carried.collect(
+            attempt.work, attempt.before, nb.path.parent, nb.path.name
+        )
         nb.published_weights = _published_weights(nb)
+        if plan is not None and plan.note:
+            nb.run.notes.append(plan.note)
         if nb.run.executed_notebook is not None:
             nb.run_stored = parse_stored_outputs(nbformat.read(nb.run.executed_notebook, as_version=4))
         if nb.run.state_dict is not None:
@@ -277,6 +256,82 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
                 nb.evaluation.prefer_best(evidence.labels.val)
         else:
             fresh.cancel()
+
+
+def _retry_due(run: ExecutionReport) -> bool:
+    """A wall-clock limit hit by a run that was making progress: on a loaded machine, it may just be slow."""
+    return run.status in ("cell-timeout", "notebook-timeout") and bool(run.progressing)
+
+
+def _attempt_summary(run: ExecutionReport) -> dict[str, Any]:
+    """An earlier attempt as the evidence keeps it (no duration: evidence must be the same on a re-grade)."""
+    return {"status": run.status, "message": run.message, "failed_cell": run.failed_cell}
+
+
+@dataclass
+class _Attempt:
+    """One run of a notebook, the fresh process waiting for its model, and what the carried files need."""
+
+    run: ExecutionReport
+    fresh: FreshProcess
+    work: Path
+    before: Listing  # the work folder as the run found it, so what it wrote can be carried on
+    carry_notes: list[str]
+
+
+def _attempt(
+    rubric: Rubric,
+    nb: NotebookEvidence,
+    options: GradeOptions,
+    sub_out: Path,
+    data_dir: Path | None,
+    plan: QuickPlan | None,
+    name: str,
+    carried: CarriedFiles,
+) -> _Attempt:
+    """One run of NB in the folder NAME under the runs folder, with what earlier notebooks' runs wrote."""
+    limits = rubric.limits_for(options.mode)
+    work = sub_out / RUNS_DIR / name
+    artifacts = sub_out / RUNS_DIR / f"{name}.grader"  # beside the run's folder, outside every mount
+    shutil.copytree(nb.path.parent, work, symlinks=True)
+    inherited, carry_notes = carried.place(work)
+    before = listing(work)
+    spec = SandboxSpec(
+        work_dir=work,
+        data_dir=data_dir,
+        tools_dir=COURSE_TOOLS,
+        memory_mb=limits.memory_mb,
+        max_processes=limits.max_processes,
+        max_file_mb=int(limits.max_file_mb),
+        max_disk_mb=int(limits.max_disk_mb),
+        gpu=_gpu_present() if options.gpu is None else options.gpu,
+    )
+    # started now, it has loaded its interpreter and torch by the time the trained weights exist
+    fresh = FreshProcess(
+        sub_out / RUNS_DIR / f"{name}.eval",
+        data_dir,
+        spec,
+        sandboxed=options.sandbox,
+        timeout_s=limits.cell_timeout_s,
+        wait_limit_s=limits.notebook_timeout_s + WAIT_MARGIN_S,
+    )
+    try:
+        run = run_notebook(
+            work / nb.path.name,
+            spec,
+            cell_timeout_s=limits.cell_timeout_s,
+            notebook_timeout_s=limits.notebook_timeout_s,
+            artifacts_dir=artifacts,
+            overrides=plan.overrides if plan else None,
+            sweep_keep=rubric.quick.sweep_keep if options.mode == "quick" else None,
+            epoch_setting=rubric.quick.epochs_setting,
+            sandboxed=options.sandbox,
+            inherited=inherited,
+        )
+    except BaseException:
+        fresh.cancel()
+        raise
+    return _Attempt(run, fresh, work, before, carry_notes)
 
 
 def _published_weights(nb: NotebookEvidence) -> dict[str, str]:

@@ -45,6 +45,22 @@ def excused(nb: NotebookEvidence, outcome: CheckOutcome) -> CheckOutcome:
     )
 
 
+QUICK_LIMITS = frozenset({"cell-timeout", "notebook-timeout"})
+
+
+def excused_in_quick_mode(nb: NotebookEvidence, outcome: CheckOutcome) -> CheckOutcome:
+    """Quick mode's time limits are the grader's, far tighter than the course's: a failure of a check that
+    reads a run stopped by one is not checked (the full grading decides), the verdict kept for a TA."""
+    if nb.run is None or nb.run.status not in QUICK_LIMITS or outcome.status != "fail":
+        return outcome
+    return inconclusive(
+        f"not checked in quick mode: the quick run of {nb.spec.filename} reached quick mode's time limit "
+        f"({nb.run.message}); the full grading, with the course's limits, decides this item",
+        "quick-mode",
+        unexcused_verdict=outcome.message,
+    )
+
+
 def missing_notebook(nb: NotebookEvidence) -> CheckOutcome | None:
     """A failure when the notebook is absent or unreadable, else None."""
     if nb.path is None:
@@ -66,7 +82,8 @@ def run_unusable(nb: NotebookEvidence) -> CheckOutcome | None:
         return failed(f"{nb.spec.filename} was not executed by the grader")
     if nb.run.status in FATAL_RUN_STATUSES:
         return failed(
-            f"not checked: the run of {nb.spec.filename} ended in {nb.run.status}: {nb.run.message}"
+            f"the run of {nb.spec.filename} ended in {nb.run.status} before this could be checked: "
+            f"{nb.run.message}"
         )
     return None
 

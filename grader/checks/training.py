@@ -62,6 +62,8 @@ def runs(ev: Evidence, item: Item) -> CheckOutcome:
     run = nb.run
     # no duration here: evidence must be the same on a re-grade; run times go to result.json's timings
     evidence = {"status": run.status, "overrides": run.overrides_applied}
+    if run.attempts:  # a timed-out first attempt was retried alone: both count as evidence
+        evidence["attempts"] = [*run.attempts, {"status": run.status, "message": run.message}]
     if (absolute := absolute_path_failure(nb)) is not None:
         return failed(f"the notebook did not run to the end: {absolute}", absolute_path=True, **evidence)
     if (own := blocked_own_file(nb)) is not None:
@@ -74,6 +76,17 @@ def runs(ev: Evidence, item: Item) -> CheckOutcome:
         )
     if run.status != "ok":
         return failed(f"the notebook did not run to the end ({run.status}): {run.message}", **evidence)
+    if run.quick_mode_errors:
+        first = run.quick_mode_errors[0]
+        change = first["change"]
+        return inconclusive(
+            f"not checked: cell {first['cell']} raised {first['error']} after quick mode changed "
+            f"{change['name']} from {change['old']} to {change['new']} (cell {change['cell']}); the later "
+            "cells ran and the other items were checked",
+            "quick-mode",
+            quick_mode_errors=run.quick_mode_errors,
+            **evidence,
+        )
     return passed(run.message, **evidence)
 
 

@@ -29,6 +29,7 @@ class Override:
     line: int | None = None
     old: str | None = None
     reason: str | None = None
+    kind: str = "setting"  # "sweep": a sweep's list cut to its first members (grader.execute.sweeps)
 
     @property
     def applied(self) -> bool:
@@ -44,7 +45,11 @@ class _Site:
     literal: bool
 
 
-def _parse(source: str) -> ast.Module | None:
+def cell_source(cell: NotebookNode) -> str:
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def parse_cell(source: str) -> ast.Module | None:
     """Parse the cell as Python, retrying with IPython escape lines blanked (``%%time`` cells included)."""
     try:
         return ast.parse(source)
@@ -65,14 +70,19 @@ def _is_literal(node: ast.expr) -> bool:
     return True
 
 
-def _sites(source: str, tree: ast.Module, names: set[str]) -> list[_Site]:
+def source_offsets(source: str, node: ast.expr) -> tuple[int, int]:
+    """The character span of NODE in SOURCE: ast columns count UTF-8 bytes, slicing needs characters."""
     line_starts = [0] + [m.end() for m in _NEWLINE.finditer(source)]
 
     def offset(line: int, col_bytes: int) -> int:
-        """ast columns count UTF-8 bytes; slicing the string needs characters."""
         start = line_starts[line - 1]
         return start + len(source[start:].encode()[:col_bytes].decode())
 
+    assert node.end_lineno is not None and node.end_col_offset is not None
+    return offset(node.lineno, node.col_offset), offset(node.end_lineno, node.end_col_offset)
+
+
+def _sites(source: str, tree: ast.Module, names: set[str]) -> list[_Site]:
     sites = []
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -83,10 +93,26 @@ def _sites(source: str, tree: ast.Module, names: set[str]) -> list[_Site]:
             continue
         if not (isinstance(target, ast.Name) and target.id in names):
             continue
-        assert value.end_lineno is not None and value.end_col_offset is not None
-        start, end = offset(value.lineno, value.col_offset), offset(value.end_lineno, value.end_col_offset)
+        start, end = source_offsets(source, value)
         sites.append(_Site(target.id, stmt.lineno, start, end, _is_literal(value)))
     return sites
+
+
+def assigned_literals(nb: NotebookNode, name: str) -> list[Value | None]:
+    """The values of NAME's top-level assignments, cell by cell: None where one assigns an expression."""
+    values: list[Value | None] = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        source = cell_source(cell)
+        tree = parse_cell(source)
+        if tree is None:
+            continue
+        values += [
+            ast.literal_eval(source[site.start : site.end]) if site.literal else None
+            for site in _sites(source, tree, {name})
+        ]
+    return values
 
 
 def apply_overrides(nb: NotebookNode, overrides: dict[str, Value]) -> list[Override]:
@@ -100,8 +126,8 @@ def apply_overrides(nb: NotebookNode, overrides: dict[str, Value]) -> list[Overr
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
-        tree = _parse(source)
+        source = cell_source(cell)
+        tree = parse_cell(source)
         if tree is None:
             unparsed.append(str(index))
             continue

@@ -50,6 +50,8 @@ def final_report(run: RunRecord, start: float) -> ExecutionReport:
         else None,
         overrides_applied=run.overrides_applied,
         inherited=run.inherited,
+        quick_mode_errors=run.quick_mode_errors,
+        progressing=run.progressing,
         notes=run.notes,
         duration_s=round(time.monotonic() - start, 3),
         kernel_start_s=None if run.kernel_start_s is None else round(run.kernel_start_s, 3),

@@ -56,6 +56,11 @@ class ExecutionReport(BaseModel):
     overrides_applied: list[dict[str, t.Any]] = Field(default_factory=list)
     # what an earlier notebook's run wrote, copied into this run's work folder by the grader: path -> notebook
     inherited: dict[str, str] = Field(default_factory=dict)
+    # cell errors that trace to a quick-mode change (grader.execute.quick_faults): the run went on past them
+    quick_mode_errors: list[dict[str, t.Any]] = Field(default_factory=list)
+    # the timed-out cell had printed something: a run making progress, not a hang (a retry may be due)
+    progressing: bool | None = None
+    attempts: list[dict[str, t.Any]] = Field(default_factory=list)  # earlier attempts of this run, in order
     notes: list[str] = Field(default_factory=list)
     duration_s: float = 0.0
     kernel_start_s: float | None = None
@@ -87,6 +92,8 @@ class RunRecord:
     kernel_start_s: float | None = None
     overrides_applied: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     inherited: dict[str, str] = dataclasses.field(default_factory=dict)
+    quick_mode_errors: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
+    progressing: bool | None = None
     executed_notebook: str | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
     cell_starts: list[tuple[float, int]] = dataclasses.field(default_factory=list)

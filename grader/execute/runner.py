@@ -31,7 +31,9 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from grader.execute.channels import Channel, new_nonce
 from grader.execute.client import CappedClient, run_hidden
 from grader.execute.kernel import SandboxedKernelManager, private_cell
+from grader.execute.overrides import cell_source
 from grader.execute.payload import guard_source, probe_source, seed_source
+from grader.execute.quick_faults import quick_mode_cause
 from grader.execute.readback import MAX_EVENTS_BYTES, MAX_REPORT_BYTES, final_report, log_tail
 from grader.execute.report import CellError, ExecutionReport, RunRecord, Status, first_line, one_line
 from grader.execute.sandbox import SandboxSpec, sandbox_unavailable_reason
@@ -52,6 +54,8 @@ def run_notebook(
     notebook_timeout_s: float,
     artifacts_dir: Path | None = None,
     overrides: dict[str, t.Any] | None = None,
+    sweep_keep: int | None = None,
+    epoch_setting: str = "EPOCHS",
     sandboxed: bool = True,
     run_probes: bool = True,
     probe_timeout_s: float = 300.0,
@@ -61,7 +65,9 @@ def run_notebook(
 ) -> ExecutionReport:
     """Run ``notebook`` with ``spec.work_dir`` as its cwd and report; never raises for the student's doing.
 
-    ``overrides`` rewrite top-level ``NAME = literal`` settings first (quick mode). The executed notebook,
+    ``overrides`` rewrite top-level ``NAME = literal`` settings first and ``sweep_keep`` cuts sweeps (that
+    read ``epoch_setting``) to their first members (quick mode); a later cell error that traces to either is
+    recorded and the run goes on (:mod:`grader.execute.quick_faults`). The executed notebook,
     the kernel's log and the exported weights land in ``artifacts_dir`` (default: ``<work_dir>.grader``
     beside the work folder), which is emptied first and must lie outside the work folder. ``seed`` (None:
     unseeded) seeds random, numpy and torch before the first cell. ``inherited`` names the files of the
@@ -87,7 +93,7 @@ def run_notebook(
         return final_report(run, start)
     try:
         prepare_work_dir(run)
-        run.overrides_applied = prepare_notebook(nb, overrides)
+        run.overrides_applied = prepare_notebook(nb, overrides, sweep_keep, epoch_setting)
         _in_thread(
             lambda: _execute(
                 run, nb, cell_timeout_s, notebook_timeout_s, run_probes, probe_timeout_s, startup_timeout_s
@@ -226,6 +232,7 @@ async def _run_cells(
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
+            run.progressing = bool(cell.get("outputs"))
             run.fail(
                 "notebook-timeout",
                 f"the notebook exceeded its {notebook_timeout_s:g} s limit while running cell {index}"
@@ -236,7 +243,10 @@ async def _run_cells(
         error = task.exception()
         if error is None:
             continue
+        if isinstance(error, CellExecutionError) and _quick_mode_fault(run, cell, index, error):
+            continue
         if isinstance(error, CellTimeoutError):
+            run.progressing = bool(cell.get("outputs"))
             limit = f"cell {index} exceeded its {cell_timeout_s:g} s limit"
             run.fail("cell-timeout", limit + _busy(run), index)
         elif isinstance(error, CellExecutionError):
@@ -247,6 +257,20 @@ async def _run_cells(
         else:
             raise error
         return
+
+
+def _quick_mode_fault(
+    run: RunRecord, cell: nbformat.NotebookNode, index: int, error: CellExecutionError
+) -> bool:
+    """Record and excuse a cell error that a quick-mode change caused; the next cells still run."""
+    if not run.overrides_applied:
+        return False
+    cause = quick_mode_cause(cell_source(cell), index, error.ename, error.evalue, run.overrides_applied)
+    if cause is None:
+        return False
+    error_line = f"{error.ename}: {first_line(error.evalue)}"
+    run.quick_mode_errors.append({"cell": index, "error": error_line, "change": cause})
+    return True
 
 
 def _busy(run: RunRecord) -> str:

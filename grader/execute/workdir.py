@@ -13,6 +13,7 @@ import nbformat
 from grader.execute.overrides import apply_overrides
 from grader.execute.report import RunRecord, one_line
 from grader.execute.sandbox import DATA_MOUNT, TOOLS_MOUNT
+from grader.execute.sweeps import shorten_sweeps
 from tools import layout
 
 LOG_FILE = "kernel.log"
@@ -53,13 +54,18 @@ def _link_course_files(run: RunRecord) -> None:
         run.notes.append("unsandboxed: the submission's own tools/ folder was used, not the course's")
 
 
-def prepare_notebook(nb: nbformat.NotebookNode, overrides: dict[str, t.Any] | None) -> list[dict[str, t.Any]]:
-    """Apply the overrides and clear the stored outputs; returns the overrides as the report lists them."""
-    applied = (
-        [{**dataclasses.asdict(o), "applied": o.applied} for o in apply_overrides(nb, overrides)]
-        if overrides
-        else []
-    )
+def prepare_notebook(
+    nb: nbformat.NotebookNode,
+    overrides: dict[str, t.Any] | None,
+    sweep_keep: int | None = None,
+    epoch_setting: str = "EPOCHS",
+) -> list[dict[str, t.Any]]:
+    """Apply the overrides, cut sweeps to SWEEP_KEEP members (None: leave them) and clear the stored outputs;
+    returns the changes as the report lists them."""
+    changes = apply_overrides(nb, overrides) if overrides else []
+    if sweep_keep is not None:
+        changes += shorten_sweeps(nb, {epoch_setting, *(overrides or {})}, sweep_keep)
+    applied = [{**dataclasses.asdict(o), "applied": o.applied} for o in changes]
     # outputs stored by the student must not pass for the grader's own, in cells the run never reached
     for cell in nb.cells:
         if cell.cell_type == "code":

@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any, Literal, get_args
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from grader.records import Mode
 
@@ -77,10 +77,21 @@ class Subset(Strict):
 
 
 class QuickSpec(Strict):
-    """Quick mode: settings rewritten per notebook key (e.g. ``EPOCHS: 1``) and the data subset."""
+    """Quick mode: the data subset, settings rewritten per notebook key (e.g. ``EPOCHS: 1``) where the
+    notebook's own epochs do not fit its budget, and how far sweeps are cut."""
 
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     subset: Subset
+    epochs_setting: str = Field(default="EPOCHS", description="the setting that holds the number of epochs")
+    budget: dict[str, PositiveInt] = Field(
+        default_factory=dict,
+        description=(
+            "training images x epochs a notebook may run in quick mode (per notebook key): within it the "
+            "notebook keeps its own epochs on fewer training images, beyond it the overrides apply"
+        ),
+    )
+    min_train: int = Field(default=500, gt=0, description="the fewest training images a budgeted run gets")
+    sweep_keep: int = Field(default=1, gt=0, description="members of each sweep's list a quick run keeps")
 
     @field_validator("overrides")
     @classmethod
@@ -184,10 +195,13 @@ class Rubric(Strict):
                     f"{self.predictions.produced_by!r} is not a notebook key; the keys are {known}",
                 )
             )
-        for key in self.quick.overrides:
+        for key in [*self.quick.overrides, *self.quick.budget]:
             if key not in keys:
                 problems.append(
-                    (("quick", "overrides", key), f"{key!r} is not a notebook key; the keys are {known}")
+                    (
+                        ("quick", "overrides" if key in self.quick.overrides else "budget", key),
+                        f"{key!r} is not a notebook key; the keys are {known}",
+                    )
                 )
         for index, item in enumerate(self.items):
             problems += [

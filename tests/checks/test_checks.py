@@ -458,3 +458,28 @@ def test_a_check_that_passes_despite_the_import_failure_still_passes() -> None:
     ev = evidence(GOOD_PROBE, status="cell-error")
     ev.notebooks["lab"].import_failure = ImportFailure("some_unknown_pkg", "environment", "...", 3)
     assert evaluate(ev, [item("criterion", type="CrossEntropyLoss")])["x.criterion"].status == "pass"
+
+
+def test_a_quick_mode_error_makes_runs_inconclusive_and_the_rest_is_still_checked() -> None:
+    ev = evidence(GOOD_PROBE)
+    change = {"name": "EPOCHS", "old": "30", "new": 5, "cell": 3, "applied": True, "kind": "setting"}
+    ev.notebooks["lab"].run.quick_mode_errors = [
+        {"cell": 9, "error": "ValueError: x and y must have same first dimension", "change": change}
+    ]
+    outcome = CHECKS["runs"](ev, item("runs"))
+    assert outcome.status == "inconclusive" and outcome.evidence["cause"] == "quick-mode"
+    assert "cell 9" in outcome.message and "EPOCHS from 30 to 5" in outcome.message
+    assert CHECKS["criterion"](ev, item("criterion", **ITEMS["criterion"])).status == "pass"
+
+
+@pytest.mark.parametrize(("mode", "status"), [("quick", "inconclusive"), ("full", "fail")])
+def test_a_run_stopped_by_a_time_limit_is_not_checked_only_in_quick_mode(mode: str, status: str) -> None:
+    """Quick mode's limits are the grader's own; the course's limits, in full mode, are the student's."""
+    ev = evidence(GOOD_PROBE, status="notebook-timeout", mode=mode)
+    outcomes = evaluate(ev, [item("criterion", type="CrossEntropyLoss"), item("runs")])
+    for outcome in outcomes.values():
+        assert outcome.status == status, outcome.message
+    if mode == "quick":
+        assert outcomes["x.runs"].evidence["cause"] == "quick-mode"
+        assert "full grading" in outcomes["x.runs"].message
+        assert "notebook-timeout" in outcomes["x.runs"].evidence["unexcused_verdict"]

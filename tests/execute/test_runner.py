@@ -382,3 +382,31 @@ def test_an_import_error_is_kept_with_its_name_and_value(work_dir: Path) -> None
     assert (report.status, report.failed_cell) == ("cell-error", 1)
     assert report.error is not None and report.error.name == "ModuleNotFoundError"
     assert report.error.value == "No module named 'some_unknown_pkg'"
+
+
+@sandboxed
+def test_a_plot_written_for_thirty_epochs_is_excused_and_the_run_goes_on(work_dir: Path) -> None:
+    notebook = write_notebook(
+        work_dir,
+        "import numpy as np\nEPOCHS = 30",
+        "history = [0.1 * epoch for epoch in range(EPOCHS)]",
+        "curve = np.array(history).reshape(30)",  # written for the real run: 5 entries cannot take this shape
+        "print('after the plot', len(history))",
+        "undefined_name",  # an error of the student's own still stops the run
+        "print('never')",
+    )
+    report = run(notebook, make_spec(work_dir, None), overrides={"EPOCHS": 5})
+    assert report.status == "cell-error" and report.failed_cell == 4, report.message
+    assert "after the plot 5" in stdout_of(report, 3)
+    (excused,) = report.quick_mode_errors
+    assert excused["cell"] == 2 and excused["error"].startswith("ValueError: cannot reshape")
+    assert (excused["change"]["name"], excused["change"]["old"]) == ("EPOCHS", "30")
+
+
+@sandboxed
+def test_without_quick_mode_changes_the_same_error_stops_the_run(work_dir: Path) -> None:
+    notebook = write_notebook(
+        work_dir, "EPOCHS = 5\nhistory = list(range(EPOCHS))", "assert len(history) == 30, 5"
+    )
+    report = run(notebook, make_spec(work_dir, None))
+    assert report.status == "cell-error" and report.failed_cell == 1 and report.quick_mode_errors == []
