@@ -4,7 +4,9 @@ structure, layers). The questions are about what a forward pass computes, never 
 from __future__ import annotations
 
 from grader.checks.common import failed, inconclusive, passed, rebuilt_model
+from grader.checks.training import fresh_val_accuracy
 from grader.evidence.bundle import Evidence
+from grader.evidence.consistency import above_chance
 from grader.records import CheckOutcome
 from grader.rubric.item import Item
 
@@ -86,6 +88,10 @@ def model_params(ev: Evidence, item: Item) -> CheckOutcome:
         if variants
         else ""
     )
+    if item.params.get("require_trained", False) and (untrained := _never_trained(ev, item)) is not None:
+        return failed(
+            f"{model['class_name']} has {count:,} trainable parameters{allowed}, {untrained}", **evidence
+        )
     if abs(count - variants - expected) > tolerance:
         return failed(
             f"{model['class_name']} has {count:,} trainable parameters{allowed}; expected {expected:,}"
@@ -93,6 +99,19 @@ def model_params(ev: Evidence, item: Item) -> CheckOutcome:
             **evidence,
         )
     return passed(f"{model['class_name']} has {count:,} trainable parameters{allowed}", **evidence)
+
+
+def _never_trained(ev: Evidence, item: Item) -> str | None:
+    """Why the measured model counts as never trained (a template's model as given), else None: its accuracy,
+    measured in the fresh process, is at chance and the run recorded no optimizer step for it."""
+    nb = ev.notebooks[item.notebook]
+    accuracy, images, problem = fresh_val_accuracy(ev, nb)
+    if problem is None and above_chance(accuracy, images):
+        return None
+    if ((nb.probe.get("model") or {}).get("optimizer_steps") or 0) > 0:
+        return None
+    measured = f"{accuracy:.1%} validation accuracy in a fresh process" if problem is None else "no accuracy"
+    return f"but it was never trained: {measured} and no optimizer step in the grader's run"
 
 
 def _describe_stages(stages: list[dict]) -> str:

@@ -483,3 +483,27 @@ def test_a_run_stopped_by_a_time_limit_is_not_checked_only_in_quick_mode(mode: s
         assert outcomes["x.runs"].evidence["cause"] == "quick-mode"
         assert "full grading" in outcomes["x.runs"].message
         assert "notebook-timeout" in outcomes["x.runs"].evidence["unexcused_verdict"]
+
+
+@pytest.mark.parametrize(
+    ("predicts", "steps", "status"),
+    [
+        ("labels", 0, "pass"),  # measured above chance in the fresh process: trained, whatever the run says
+        ("one class", 120, "pass"),  # trained but weak: `learns` judges that, the architecture is right
+        ("one class", 0, "fail"),  # the template's model as given, never trained
+    ],
+)
+def test_a_parameter_count_that_requires_training_fails_for_a_model_never_trained(
+    predicts: str, steps: int, status: str
+) -> None:
+    val = np.arange(300) % 10
+    ev = evidence(
+        probe_with("model", optimizer_steps=steps),
+        val_predictions=val.copy() if predicts == "labels" else np.zeros_like(val),
+    )
+    outcome = CHECKS["model_params"](ev, item("model_params", expected=62006, require_trained=True))
+    assert outcome.status == status, outcome.message
+    if status == "fail":
+        assert "never trained" in outcome.message and "10.0% validation accuracy" in outcome.message
+    # without the rubric's requirement, the count alone decides
+    assert CHECKS["model_params"](ev, item("model_params", expected=62006)).status == "pass"

@@ -235,6 +235,8 @@ def _describe(context: dict[str, t.Any], ns: dict[str, t.Any]) -> dict[str, t.An
     source, model = found
     context["model"], context["model_source"] = model, source
     info = describe_model(model, source)
+    # the run's record of training (a claim of the kernel: it only backs a model the grader finds untrained)
+    info["optimizer_steps"] = next((steps for m, steps, _ in _trained_models() if m is model), 0)
     info["instances"] = sorted(k for k, v in ns.items() if isinstance(v, nn.Module) and not k.startswith("_"))
     return info
 
