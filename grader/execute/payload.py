@@ -47,7 +47,9 @@ def _inline(name: str, seen: set[str]) -> str:
     return SIBLING_IMPORT.sub(sibling, text)
 
 
-def guard_source(events_fd: int, cuda_on_cpu: bool = False, inherited: dict[str, str] | None = None) -> str:
+def guard_source(
+    events_fd: int, *, cuda_on_cpu: bool = False, inherited: dict[str, str] | None = None
+) -> str:
     """The guard, installed on the pipe whose write end is open in the kernel as ``events_fd``; with
     ``cuda_on_cpu``, the run has no GPU and runs the notebook's CUDA calls on the CPU. INHERITED maps files an
     earlier notebook's run wrote (paths relative to the work folder) to that notebook."""

@@ -32,7 +32,7 @@ def run_guarded(
     script = "\n".join(
         [
             textwrap.dedent(before),
-            private_cell(guard_source(write_end, inherited), "grader_guard"),
+            private_cell(guard_source(write_end, inherited=inherited), "grader_guard"),
             "import json\nresults = {}",
             "def attempt(name, action):\n"
             "    try:\n        action()\n        results[name] = 'ok'\n"
