@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/real_work_agreement.py TA_CSV MODE=OUT [MODE=OUT ...] [--markdown]
 
-TA_CSV has the columns submission, item, static, quick, why (verdicts pass, fail or '-' where the item is not
+TA_CSV has the columns submission, item, static, quick, why (verdicts pass, fail, inconclusive where nobody
+can decide from what is here, e.g. predictions for another term's test set, or '-' where the item is not
 automatic in that mode); each OUT is a `grader batch` output folder graded in MODE. It prints one row per
 submission and item with both verdicts, the agreement per mode, and the two counts that must stay at zero:
 pretrained accusations the TA does not share, and failures the grader itself labels as not the student's.
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-AGREES = {("pass", "pass"), ("fail", "fail")}
+AGREES = {("pass", "pass"), ("fail", "fail"), ("inconclusive", "inconclusive")}
 
 
 def grader_verdicts(out: Path) -> pd.DataFrame:

@@ -7,6 +7,7 @@ verdicts into points. A broken or hostile submission still ends in a written res
 from __future__ import annotations
 
 import functools
+import json
 import platform
 import shutil
 import sys
@@ -200,7 +201,18 @@ def _labels(data_dir: Path | None) -> Labels:
     return Labels(
         val=np.load(val, allow_pickle=False) if val.is_file() else None,
         test=np.load(hidden, allow_pickle=False) if hidden.is_file() else None,
+        term=_data_term(data_dir),
     )
+
+
+def _data_term(data_dir: Path) -> str | None:
+    """The term the course data was built for, from its manifest; None when there is none to read."""
+    manifest = data_dir / layout.HIDDEN_DIR / layout.MANIFEST
+    try:
+        term = json.loads(manifest.read_text()).get("term")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return term if isinstance(term, str) else None
 
 
 def _gpu_present() -> bool:

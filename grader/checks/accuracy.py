@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.common import failed, measured_predictions, missing_notebook, passed, skipped
+from grader.checks.common import (
+    failed,
+    inconclusive,
+    measured_predictions,
+    missing_notebook,
+    passed,
+    skipped,
+)
 from grader.checks.files import pretrained_use
 from grader.checks.training import fresh_val_accuracy
 from grader.evidence.bundle import Evidence, NotebookEvidence
@@ -121,6 +128,8 @@ def _holdout_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
         return skipped("the held-out labels are not available here (they stay with the TAs)")
     if ev.predictions is None:
         return failed(f"cannot score the held-out test set: {ev.predictions_error or 'no predictions file'}")
+    if (other_term := _other_term(ev)) is not None:
+        return other_term
     if (voided := _voided(ev.notebooks[ev.rubric.predictions.produced_by])) is not None:
         return voided
     value = float(np.mean(ev.predictions.labels == ev.labels.test))
@@ -129,6 +138,21 @@ def _holdout_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
     if value < threshold:
         return failed(f"held-out test accuracy {value:.2%}, below {threshold:.0%}", **evidence)
     return passed(f"held-out test accuracy {value:.2%} (at least {threshold:.0%})", **evidence)
+
+
+def _other_term(ev: Evidence) -> CheckOutcome | None:
+    """Predictions made for one term's test set mean nothing against another term's labels (the images are in
+    another order, under another relabelling): not checked, as neither the student nor the file is wrong."""
+    terms = ev.rubric.predictions.terms
+    if terms is None or ev.labels.term in terms:
+        return None
+    return inconclusive(
+        f"{ev.rubric.predictions.filename} is for the test set of {', '.join(terms)}; the course data here "
+        f"is {ev.labels.term or 'of an unknown term'}, whose labels cannot score it",
+        "environment",
+        data_term=ev.labels.term,
+        rubric_terms=list(terms),
+    )
 
 
 def predictions_agreement(ev: Evidence, item: Item) -> CheckOutcome:

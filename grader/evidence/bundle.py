@@ -45,6 +45,7 @@ class Labels:
     val: np.ndarray | None = None  # of the images the runs saw (the quick subset's in quick mode)
     test: np.ndarray | None = None  # from hidden/, None when the data has none (a student's pre-check)
     run_test: np.ndarray | None = None  # hidden labels of the test images the runs saw
+    term: str | None = None  # the course data's term tag (hidden/manifest.json), None when unknown
 
 
 @dataclass

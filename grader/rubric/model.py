@@ -62,6 +62,14 @@ class PredictionsSpec(Strict):
     headers: list[tuple[str, str]] = Field(min_length=1)
     rows: int = Field(default=10_000, gt=0)
     produced_by: str
+    terms: tuple[str, ...] | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "the course-data terms (`grader data build --term`) whose test set the predictions are for: "
+            "another term's test images are in another order, so its labels cannot score them"
+        ),
+    )
 
 
 class ReportSpec(Strict):

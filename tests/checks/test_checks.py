@@ -256,6 +256,21 @@ def test_held_out_accuracy_above_the_plausible_is_flagged_or_voided(policy: str,
     assert "implausible" not in CHECKS["holdout_accuracy"](ev, holdout).evidence
 
 
+def test_predictions_for_another_terms_test_set_are_not_checked_against_this_terms_labels() -> None:
+    truth = np.arange(100) % 10
+    spec = PredictionsSpec(headers=[("Id", "Category")], produced_by="lab", terms=("F19",))
+    ev = evidence(
+        GOOD_PROBE, predictions=Predictions(labels=truth.copy(), header=("Id", "Category"), notes=[])
+    )
+    ev.rubric, ev.labels.test, ev.labels.term = type("R", (), {"predictions": spec})(), truth, "F22"
+    holdout = Item(id="h", title="h", points=1, check="holdout_accuracy", params={"threshold": 0.8})
+    outcome = CHECKS["holdout_accuracy"](ev, holdout)
+    assert outcome.status == "inconclusive" and outcome.evidence["cause"] == "environment"
+    assert "F19" in outcome.message and "F22" in outcome.message
+    ev.labels.term = "F19"
+    assert CHECKS["holdout_accuracy"](ev, holdout).status == "pass"
+
+
 def test_a_printed_accuracy_the_measurement_contradicts_earns_nothing() -> None:
     ev = _with_integrity(evidence(GOOD_PROBE, mode="quick", val_predictions=np.zeros(300, dtype=np.int64)))
     nb = ev.notebooks["lab"]
