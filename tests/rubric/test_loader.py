@@ -104,7 +104,7 @@ def part_totals(path: Path) -> dict[str, float]:
 
 
 def test_all_shipped_rubrics_load():
-    assert available_rubrics() == ["ece590-hw2-f20", "ece661-hw2", "nndl-project2"]
+    assert available_rubrics() == ["ece590-hw2-f20", "ece590-lab2-f19", "ece661-hw2", "nndl-project2"]
     for name in available_rubrics():
         assert load_rubric(resolve_rubric(name)).name == name
 
@@ -125,6 +125,30 @@ def test_f20_adds_up_to_the_handout():
     assert (totals["lab2.a"], totals["lab2.b"], totals["lab2.c"]) == (6, 12, 12)
     assert (totals["lab3.a"], totals["lab3.b"]) == (4, 12)
     assert [rubric.item(f"tf.1.{n}").points for n in range(1, 11)] == [2] * 10
+
+
+def test_f19_adds_up_to_the_handout():
+    rubric = load_rubric(RUBRICS_DIR / "ece590-lab2-f19.yaml")
+    assert (rubric.total_points, rubric.bonus_points, rubric.format_deduction) == (125, 10, 0.0)
+    parts: dict[str, float] = defaultdict(float)
+    for entry in rubric.items:
+        if not entry.bonus and entry.id.startswith("a"):
+            parts[".".join(entry.id.split(".")[:2])] += entry.points
+    handout = {"a1.a": 10, "a2.a": 10, "a2.b": 10, "a2.c": 5, "a3.a": 10, "a3.b": 10, "a3.c": 5}
+    handout |= {"a4.a": 10, "a4.b": 10, "a4.c": 5, "a5.accuracy": 35, "a5.report": 5}
+    assert dict(parts) == handout
+    assert [rubric.item(i).params["threshold"] for i in ("a5.accuracy", "a5.bonus85", "a5.bonus90")] == [
+        0.8,
+        0.85,
+        0.9,
+    ]
+
+
+def test_f19_files_and_data_api():
+    rubric = load_rubric(RUBRICS_DIR / "ece590-lab2-f19.yaml")
+    assert [nb.filename for nb in rubric.notebooks] == ["lenet5-cifar10.ipynb", "mydnn-cifar10.ipynb"]
+    assert rubric.data_api == "train_flag"
+    assert rubric.predictions.headers == [("Id", "Category")] and rubric.predictions.terms == ("F19",)
 
 
 def test_f20_files_data_api_and_quick_settings():
