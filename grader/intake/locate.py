@@ -276,8 +276,8 @@ def _offer_leftovers(
 
     Students rename: "simplenn-cifar10-enhanced.ipynb", "resnet20-cifar10.ipynb", "myNet.ipynb". The closest
     pairs of names go first, each clearly closer than the runner-up; then, when every other file of its kind
-    matched by name, a file that is the only one of its kind left goes to the only file of that kind still
-    missing. Course samples are never offered.
+    matched by name, a file that is the only one of its kind left (of notebooks, the only one that trains
+    something) goes to the only file of that kind still missing. Course samples are never offered.
     """
     missing = [e for e in range(len(expected)) if e not in chosen]
     spare = [
@@ -307,15 +307,18 @@ def _offer_leftovers(
         taken.add(c)
     for kind in set(suffix.values()):
         left_e = [e for e in missing if suffix[e] == kind and e not in offered]
-        left_c = [c for c in spare if c not in taken and candidates[c].path.suffix.lower() == kind]
+        # scratch notebooks beside it (a plot helper, a loader test) train nothing and do not compete
+        left_c = [
+            c
+            for c in spare
+            if c not in taken
+            and candidates[c].path.suffix.lower() == kind
+            and _could_be_lab(candidates[c].path)
+        ]
         guessed = any(suffix[e] == kind for e in offered)
-        if (
-            len(left_e) == 1
-            and len(left_c) == 1
-            and not guessed
-            and _could_be_lab(candidates[left_c[0]].path)
-        ):
-            chosen[left_e[0]], offered[left_e[0]] = left_c[0], f"it is the only {kind} file left"
+        if len(left_e) == 1 and len(left_c) == 1 and not guessed:
+            what = "notebook left that trains a model" if kind == ".ipynb" else f"{kind} file left"
+            chosen[left_e[0]], offered[left_e[0]] = left_c[0], f"it is the only {what}"
             taken.add(left_c[0])
     return offered
 

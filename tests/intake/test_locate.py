@@ -177,6 +177,26 @@ def test_a_leftover_notebook_that_trains_nothing_is_not_taken_by_elimination(tmp
     assert locate_files(root, expected, report_pattern=None).paths["b"] is None
 
 
+def test_the_only_leftover_notebook_that_trains_is_offered_beside_scratch_notebooks(tmp_path: Path) -> None:
+    # an F19 Assignment 5 under a name of the student's own, beside a plot helper and a loader test
+    root = make_tree(tmp_path, ["lenet5-cifar10.ipynb"])
+    for name, source in [
+        ("vgg16.ipynb", "optimizer = optim.SGD(net.parameters(), lr=0.1)"),
+        ("plot-helper.ipynb", "plt.plot(acc)"),
+        ("loader-for-testing.ipynb", "class CIFAR10Test: pass"),
+    ]:
+        (root / name).write_text(json.dumps({"cells": [{"cell_type": "code", "source": source}]}))
+    expected = [ExpectedFile("lenet5", "lenet5-cifar10.ipynb"), ExpectedFile("mydnn", "mydnn-cifar10.ipynb")]
+    located = locate_files(root, expected, report_pattern=None)
+    assert located.paths["mydnn"].name == "vgg16.ipynb"
+    [note] = [f for f in located.findings if f.detail.startswith("graded")]
+    assert note.severity == "warning" and "trains a model" in note.detail
+    (root / "plot-helper.ipynb").write_text(
+        json.dumps({"cells": [{"cell_type": "code", "source": "optimizer = optim.Adam(p)"}]})
+    )
+    assert locate_files(root, expected, report_pattern=None).paths["mydnn"] is None  # two could be it
+
+
 def test_the_course_sample_is_never_taken_for_the_students_predictions(tmp_path: Path) -> None:
     root = make_tree(tmp_path, ["simplenn-cifar10.ipynb", "sample_predictions.csv", "sample_labels.csv"])
     located = locate_files(root, [ExpectedFile("predictions", "predictions.csv")], report_pattern=None)
