@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from grader.checks import accuracy, files, model, training
-from grader.checks.common import excused, excused_in_quick_mode
+from grader.checks.common import excused
 from grader.evidence.bundle import Evidence
 from grader.records import CheckOutcome, Mode
 from grader.rubric.catalogue import RUN_CHECKS
@@ -52,9 +52,8 @@ def evaluate(ev: Evidence, items: list[Item]) -> dict[str, CheckOutcome]:
 
 
 def _excused(ev: Evidence, item: Item, outcome: CheckOutcome) -> CheckOutcome:
-    """The outcome, unless it failed on a run that stopped at an import the environment lacks, or in quick
-    mode at one of quick mode's own time limits."""
-    if ev.mode == "static":
+    """The outcome, unless it failed on a run that stopped at an import the environment lacks."""
+    if ev.mode == "static" or not any(nb.import_failure for nb in ev.notebooks.values()):
         return outcome
     key = item.notebook
     if key is None and item.check in RUN_CHECKS and ev.rubric.predictions is not None:
@@ -62,8 +61,7 @@ def _excused(ev: Evidence, item: Item, outcome: CheckOutcome) -> CheckOutcome:
     reads_run = item.check in RUN_CHECKS or (item.check == "val_accuracy" and ev.mode == "full")
     if key is None or not reads_run:
         return outcome
-    nb = ev.notebooks[key]
-    return excused_in_quick_mode(nb, excused(nb, outcome)) if ev.mode == "quick" else excused(nb, outcome)
+    return excused(ev.notebooks[key], outcome)
 
 
 def uniform_outcomes(items: list[Item], mode: Mode, outcome: CheckOutcome) -> dict[str, CheckOutcome]:

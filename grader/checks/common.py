@@ -45,22 +45,6 @@ def excused(nb: NotebookEvidence, outcome: CheckOutcome) -> CheckOutcome:
     )
 
 
-QUICK_LIMITS = frozenset({"cell-timeout", "notebook-timeout"})
-
-
-def excused_in_quick_mode(nb: NotebookEvidence, outcome: CheckOutcome) -> CheckOutcome:
-    """Quick mode's time limits are the grader's, far tighter than the course's: a failure of a check that
-    reads a run stopped by one is not checked (the full grading decides), the verdict kept for a TA."""
-    if nb.run is None or nb.run.status not in QUICK_LIMITS or outcome.status != "fail":
-        return outcome
-    return inconclusive(
-        f"not checked in quick mode: the quick run of {nb.spec.filename} reached quick mode's time limit "
-        f"({nb.run.message}); the full grading, with the course's limits, decides this item",
-        "quick-mode",
-        unexcused_verdict=outcome.message,
-    )
-
-
 def missing_notebook(nb: NotebookEvidence) -> CheckOutcome | None:
     """A failure when the notebook is absent or unreadable, else None."""
     if nb.path is None:

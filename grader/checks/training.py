@@ -39,8 +39,9 @@ def absolute_path_failure(nb: NotebookEvidence) -> str | None:
     if inside or not (path.startswith("/") or ABSOLUTE_PATH_PREFIX.match(path)):
         return None
     return (
-        f"cell {run.failed_cell} reads {path!r}, an absolute path of the machine it was written on, which "
-        "the grading machine does not have: use a path relative to the notebook (e.g. './saved_model/...')"
+        f"cell {run.failed_cell} raised FileNotFoundError on {path!r}, an absolute path the grading machine "
+        "does not have (one of the machine it was written on?): use a path relative to the notebook (e.g. "
+        "'./saved_model/...')"
     )
 
 

@@ -403,7 +403,7 @@ def test_a_run_that_stops_at_a_path_of_the_students_machine_fails_as_an_absolute
     run.message = f"cell 4 raised FileNotFoundError: [Errno 2] No such file or directory: '{path}'"
     outcome = CHECKS["runs"](ev, item("runs"))
     assert outcome.status == "fail"
-    assert ("absolute path of the machine it was written on" in outcome.message) == absolute
+    assert ("an absolute path the grading machine does not have" in outcome.message) == absolute
     assert path in outcome.message and "pretrained" not in outcome.message
     assert CHECKS["no_pretrained"](ev, item("no_pretrained")).status == "pass"
 
@@ -485,19 +485,6 @@ def test_a_quick_mode_error_makes_runs_inconclusive_and_the_rest_is_still_checke
     assert outcome.status == "inconclusive" and outcome.evidence["cause"] == "quick-mode"
     assert "cell 9" in outcome.message and "EPOCHS from 30 to 5" in outcome.message
     assert CHECKS["criterion"](ev, item("criterion", **ITEMS["criterion"])).status == "pass"
-
-
-@pytest.mark.parametrize(("mode", "status"), [("quick", "inconclusive"), ("full", "fail")])
-def test_a_run_stopped_by_a_time_limit_is_not_checked_only_in_quick_mode(mode: str, status: str) -> None:
-    """Quick mode's limits are the grader's own; the course's limits, in full mode, are the student's."""
-    ev = evidence(GOOD_PROBE, status="notebook-timeout", mode=mode)
-    outcomes = evaluate(ev, [item("criterion", type="CrossEntropyLoss"), item("runs")])
-    for outcome in outcomes.values():
-        assert outcome.status == status, outcome.message
-    if mode == "quick":
-        assert outcomes["x.runs"].evidence["cause"] == "quick-mode"
-        assert "full grading" in outcomes["x.runs"].message
-        assert "notebook-timeout" in outcomes["x.runs"].evidence["unexcused_verdict"]
 
 
 @pytest.mark.parametrize(
