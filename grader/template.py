@@ -23,7 +23,15 @@ from grader.template_ece661 import SAMPLE_CSV as ECE661_SAMPLE_CSV
 from grader.template_ece661 import ece661_notebooks
 from tools.predictions import header_line, predictions_text
 
-__all__ = ["TERMS", "TemplateError", "build_template", "check_template", "render_template", "strip_solutions"]
+__all__ = [
+    "TERMS",
+    "TemplateError",
+    "build_template",
+    "check_template",
+    "check_template_dir",
+    "render_template",
+    "strip_solutions",
+]
 
 SOLUTION_BEGIN = "# BEGIN SOLUTION"
 SOLUTION_END = "# END SOLUTION"
@@ -159,6 +167,16 @@ TERMS = {
         lambda reference: ece661_notebooks(f20_notebooks(reference)),
     ),
 }
+
+
+def check_template_dir(template: Path) -> None:
+    """A template given by hand must be a folder of notebooks: one that is not would count nothing as
+    boilerplate, and every untouched handout would look copied."""
+    template = Path(template)
+    if not template.is_dir():
+        raise TemplateError(f"--template {template}: not a folder (expected the term's student template)")
+    if not any(template.glob("*.ipynb")):
+        raise TemplateError(f"--template {template}: holds no notebooks (*.ipynb) to count as boilerplate")
 
 
 def render_template(reference_dir: Path, term: str = "f20") -> dict[str, bytes]:
