@@ -7,3 +7,7 @@ class GraderError(Exception):
 
 class DataSourceError(GraderError):
     """The CIFAR-10 source given to the course-data builder cannot be used."""
+
+
+class TemplateError(GraderError):
+    """A reference notebook's solution markers cannot be turned into a template."""

@@ -21,5 +21,8 @@ def _shipped_dir(package: str, *parts: str) -> Path:
 
 
 RUBRICS_DIR = _shipped_dir("grader", "rubric", "shipped")
+# The checkout the grader runs from: relative paths a shipped rubric names (its term's student template) are
+# resolved against it. An installed wheel has no student_template/, so there such a rubric field is refused.
+REPOSITORY_ROOT = Path(str(files("grader"))).parent
 REFERENCE_NOTEBOOKS = _shipped_dir("reference", "notebooks")
 COURSE_TOOLS = _shipped_dir("tools")

@@ -2,20 +2,36 @@
 
 The reference notebooks mark their solution code with ``# BEGIN SOLUTION`` / ``# END SOLUTION`` lines; the
 template keeps everything else as written and turns each region into a placeholder that fails loudly when
-run, so an unfinished notebook stops at the first gap instead of training on half a pipeline.
+run, so an unfinished notebook stops at the first gap instead of training on half a pipeline. Each term
+(``TERMS``) has its own template folder: F20's notebooks are the reference's own, ECE661's are derived from
+them (``grader.template_ece661``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
 import tools
-from grader.errors import GraderError
+from grader.errors import TemplateError
+from grader.template_ece661 import SAMPLE_CSV as ECE661_SAMPLE_CSV
+from grader.template_ece661 import ece661_notebooks
 from tools.predictions import header_line, predictions_text
+
+__all__ = [
+    "TERMS",
+    "TemplateError",
+    "build_template",
+    "check_template",
+    "check_template_dir",
+    "render_template",
+    "strip_solutions",
+]
 
 SOLUTION_BEGIN = "# BEGIN SOLUTION"
 SOLUTION_END = "# END SOLUTION"
@@ -25,10 +41,6 @@ SAMPLE_CSV = "sample.csv"
 README = "README.md"
 TOOLS_LINK = "tools"
 _KEPT_METADATA = ("kernelspec", "language_info")
-
-
-class TemplateError(GraderError):
-    """A reference notebook's solution markers cannot be turned into a template."""
 
 
 def strip_solutions(source: str, where: str = "cell") -> str:
@@ -90,7 +102,7 @@ def _title(nb: NotebookNode) -> str:
     return ""
 
 
-def _readme(titles: dict[str, str]) -> str:
+def _readme(titles: dict[str, str], sample_csv: str) -> str:
     rows = "\n".join(f"| `{name}` | {title} |" for name, title in sorted(titles.items(), key=lambda i: i[1]))
     header = header_line()
     return f"""# CIFAR-10 CNN homework: starter notebooks
@@ -123,26 +135,58 @@ them there on first use and never download anything. Do not edit or move `tools/
   `pip install git+<course grader repository URL>`. On GitHub, `.github/workflows/precheck.yml` runs it
   on every push once the repository variables `GRADER_REPO_URL` and `COURSE_DATA_URL` are set.
 - Run every notebook top to bottom with your final settings and save it with its outputs.
-- Lab 3 writes `predictions.csv` in the format of `{SAMPLE_CSV}`: the header `{header}`, then one row per
+- Lab 3 writes `predictions.csv` in the format of `{sample_csv}`: the header `{header}`, then one row per
   test image, ids 0 to {TEST_IMAGES - 1} in order, integer labels 0 to 9.
-- Submit the PDF report, `code.zip` holding the three notebooks under exactly these names, and
+- Submit the PDF report, `code.zip` holding the notebooks above under exactly these names, and
   `predictions.csv`.
 """
 
 
-def render_template(reference_dir: Path) -> dict[str, bytes]:
-    """The template's regular files by name, derived in memory so build and check share one definition."""
+def f20_notebooks(reference_dir: Path) -> dict[str, NotebookNode]:
+    """Every reference notebook as its template, by file name."""
     notebooks = sorted(Path(reference_dir).glob("*.ipynb"))
     if not notebooks:
         raise TemplateError(f"no reference notebooks (*.ipynb) in {reference_dir}")
-    files: dict[str, bytes] = {}
-    titles: dict[str, str] = {}
-    for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
-        titles[path.name] = _title(nb)
-        files[path.name] = (nbformat.writes(template_notebook(nb, path.name)) + "\n").encode()
-    files[SAMPLE_CSV] = predictions_text([0] * TEST_IMAGES).encode()
-    files[README] = _readme(titles).encode()
+    return {path.name: template_notebook(nbformat.read(path, as_version=4), path.name) for path in notebooks}
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term's template: its folder in the repository, its sample CSV and how its notebooks are made."""
+
+    folder: str
+    sample_csv: str
+    notebooks: Callable[[Path], dict[str, NotebookNode]]
+
+
+TERMS = {
+    "f20": Term("student_template", SAMPLE_CSV, f20_notebooks),
+    "ece661": Term(
+        "student_template/ece661",
+        ECE661_SAMPLE_CSV,
+        lambda reference: ece661_notebooks(f20_notebooks(reference)),
+    ),
+}
+
+
+def check_template_dir(template: Path) -> None:
+    """A template given by hand must be a folder of notebooks: one that is not would count nothing as
+    boilerplate, and every untouched handout would look copied."""
+    template = Path(template)
+    if not template.is_dir():
+        raise TemplateError(f"--template {template}: not a folder (expected the term's student template)")
+    if not any(template.glob("*.ipynb")):
+        raise TemplateError(f"--template {template}: holds no notebooks (*.ipynb) to count as boilerplate")
+
+
+def render_template(reference_dir: Path, term: str = "f20") -> dict[str, bytes]:
+    """The template's regular files by name, derived in memory so build and check share one definition."""
+    spec = TERMS[term]
+    notebooks = spec.notebooks(Path(reference_dir))
+    files = {name: (nbformat.writes(nb) + "\n").encode() for name, nb in notebooks.items()}
+    # every label 0: no one mistakes it for predictions, and the grader recognises it as the sample
+    files[spec.sample_csv] = predictions_text([0] * TEST_IMAGES).encode()
+    files[README] = _readme({name: _title(nb) for name, nb in notebooks.items()}, spec.sample_csv).encode()
     return files
 
 
@@ -155,10 +199,10 @@ def _stale_notebooks(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
     return [path for path in sorted(Path(out_dir).glob("*.ipynb")) if path.name not in files]
 
 
-def build_template(reference_dir: Path, out_dir: Path) -> list[Path]:
+def build_template(reference_dir: Path, out_dir: Path, term: str = "f20") -> list[Path]:
     """Write the template into out_dir and return its paths, the ``tools`` link included."""
     out_dir = Path(out_dir)
-    files = render_template(reference_dir)
+    files = render_template(reference_dir, term)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in files.items():
@@ -180,10 +224,10 @@ def build_template(reference_dir: Path, out_dir: Path) -> list[Path]:
     return written
 
 
-def check_template(reference_dir: Path, out_dir: Path) -> list[str]:
+def check_template(reference_dir: Path, out_dir: Path, term: str = "f20") -> list[str]:
     """Differences between out_dir and the template derived from reference_dir; empty when in sync."""
     out_dir = Path(out_dir)
-    files = render_template(reference_dir)
+    files = render_template(reference_dir, term)
     problems = []
     for name, data in files.items():
         path = out_dir / name

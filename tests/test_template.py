@@ -5,12 +5,15 @@ from __future__ import annotations
 import ast
 import csv
 import os
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from grader.paths import REFERENCE_NOTEBOOKS
+from grader.rubric import load_rubric, resolve_rubric
+from grader.static.predictions import course_sample, read_predictions
 from grader.template import (
     PLACEHOLDER,
     SOLUTION_BEGIN,
@@ -124,3 +127,73 @@ def test_a_real_tools_folder_is_not_replaced(tmp_path: Path) -> None:
     (tmp_path / "tools").mkdir()
     with pytest.raises(TemplateError, match="real folder"):
         build_template(REFERENCE_NOTEBOOKS, tmp_path)
+
+
+# ---------------------------------------------------------------- the ECE661 template, derived from the same
+ECE661 = STUDENT_TEMPLATE / "ece661"
+
+
+def test_the_ece661_template_has_the_rubric_notebooks_and_is_in_sync() -> None:
+    rubric = load_rubric(resolve_rubric("ece661-hw2"))
+    assert sorted(path.name for path in ECE661.glob("*.ipynb")) == sorted(
+        n.filename for n in rubric.notebooks
+    )
+    assert check_template(REFERENCE_NOTEBOOKS, ECE661, "ece661") == []
+    assert os.readlink(ECE661 / "tools") == "../../tools" and (ECE661 / "tools" / "dataset.py").is_file()
+    assert check_template(REFERENCE_NOTEBOOKS, STUDENT_TEMPLATE, "ece661")  # the F20 folder is not ECE661's
+
+
+@pytest.mark.parametrize("path", sorted(ECE661.glob("*.ipynb")), ids=lambda path: path.name)
+def test_ece661_notebooks_hold_placeholders_and_no_solution_or_f20_names(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    cells = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    for source in cells:
+        ast.parse(source)
+        assert not [call for call in SOLUTION_ONLY if call in source]
+    text = "\n".join(cell.source for cell in nb.cells)
+    assert sum(PLACEHOLDER[1] in source for source in cells) >= 3
+    assert "LeNet" not in text and "lenet5" not in text and "train=True" not in text
+    assert all(cell.outputs == [] for cell in nb.cells if cell.cell_type == "code")
+
+
+def test_ece661_notebooks_say_what_ece661_asks() -> None:
+    def text(name: str) -> str:
+        return "\n".join(cell.source for cell in nbformat.read(ECE661 / name, as_version=4).cells)
+
+    assert "class SimpleNN(nn.Module)" in text("simplenn-cifar10.ipynb") and "82,030" in text(
+        "simplenn-cifar10.ipynb"
+    )
+    assert 'mode="train"' in text("simplenn-cifar10.ipynb") and 'mode="val"' in text(
+        "simplenn-cifar10-dev.ipynb"
+    )
+    assert "after each of its two convolutions" in text("simplenn-cifar10-dev.ipynb")
+    # the ResNet notebook saves the checkpoint; the fourth notebook loads it and writes predictions.csv
+    assert "CIFAR10Test" not in text("resnet-cifar10.ipynb") and "resnet20.pth" in text(
+        "resnet-cifar10.ipynb"
+    )
+    predictions = text("save_test_predictions.ipynb")
+    assert 'CHECKPOINT_PATH = "./saved_model/resnet20.pth"' in predictions
+    assert "class ResNet20(nn.Module)" in predictions and "import csv" in predictions
+    assert (
+        "from tools.dataloader_test import CIFAR10Test" in predictions
+        and "sample_predictions.csv" in predictions
+    )
+
+
+def test_the_ece661_sample_is_the_course_format_and_recognised_as_a_sample() -> None:
+    sample = ECE661 / "sample_predictions.csv"
+    assert read_predictions(sample).labels.tolist() == [0] * 10_000
+    assert course_sample(sample) is not None
+    readme = (ECE661 / "README.md").read_text()
+    assert "`save_test_predictions.ipynb`" in readme and "`sample_predictions.csv`" in readme
+
+
+def test_an_ece661_edit_that_no_longer_applies_stops_the_build(tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    shutil.copytree(REFERENCE_NOTEBOOKS, reference)
+    lab1 = reference / "lenet5-cifar10.ipynb"
+    lab1.write_text(lab1.read_text().replace("62,006 parameters", "62006 parameters"))
+    with pytest.raises(TemplateError, match="simplenn-cifar10.ipynb: the reference no longer contains"):
+        build_template(reference, tmp_path / "ece661", "ece661")
+    assert build_template(reference, tmp_path / "f20")  # the F20 template does not depend on that sentence

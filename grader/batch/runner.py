@@ -40,6 +40,7 @@ from grader.records import (
 )
 from grader.rubric import load_rubric, resolve_rubric
 from grader.rubric.model import Rubric
+from grader.template import check_template_dir
 
 STATIC_TIMEOUT_S = 600.0
 TIMEOUT_MARGIN_S = 600.0
@@ -54,6 +55,7 @@ def grade_batch(
     grade_fn: str = DEFAULT_GRADE_FN,
     submission_timeout_s: float | None = None,
     similarity_threshold: float | None = 0.6,
+    template: Path | None = None,
     reports: bool = True,
     progress: bool = True,
 ) -> BatchSummary:
@@ -62,8 +64,9 @@ def grade_batch(
     GRADE_FN (``module:function``, called as ``function(src, options)``) is what each worker runs, the
     pipeline by default. SUBMISSION_TIMEOUT_S bounds one submission (default: the rubric's notebook limits
     of the mode, summed, plus ten minutes; ten minutes in static mode). SIMILARITY_THRESHOLD: pairs of
-    notebooks at least that similar go to ``similarity.json`` at the end (None: no similarity pass).
-    REPORTS: write the class dashboard and the gradebook at the end, when ``grader.report`` is installed.
+    notebooks at least that similar go to ``similarity.json`` at the end (None: no similarity pass), the
+    code of TEMPLATE (a folder of notebooks; default: the rubric's ``template``) not counting. REPORTS: write
+    the class dashboard and the gradebook at the end, when ``grader.report`` is installed.
     """
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
@@ -71,6 +74,8 @@ def grade_batch(
         raise GraderError(f"--workers must be at least 1, not {workers}")
     rubric = load_rubric(resolve_rubric(options.rubric))
     options.check()
+    if template is not None:
+        check_template_dir(template)  # before the class is graded, not after
     out_dir = Path(options.out_dir)
     work = out_dir / BATCH_DIR
     notes: list[str] = []
@@ -94,6 +99,7 @@ def grade_batch(
             started_at=started_at,
             clock=clock,
             similarity_threshold=similarity_threshold,
+            template=template,
             reports=reports,
             interrupted=interrupted,
         )
@@ -117,13 +123,14 @@ def finish_batch(
     similarity_threshold: float | None,
     reports: bool,
     interrupted: bool = False,
+    template: Path | None = None,
 ) -> BatchSummary:
     """The end of a batch, wherever it was graded: similarity and the class reports (not for an
     interrupted batch), then ``batch-summary.json``."""
     out_dir = Path(options.out_dir)
     similar = None
     if similarity_threshold is not None and not interrupted:
-        similar = _similarity(out_dir, options.rubric, similarity_threshold, notes)
+        similar = _similarity(out_dir, options.rubric, similarity_threshold, template, notes)
     if reports and not interrupted:
         _class_reports(out_dir, rubric, notes)
     summary = summarise(
@@ -275,11 +282,13 @@ def record_answer(job: Job, answer: dict[str, Any], rubric: Rubric, options: Gra
     )
 
 
-def _similarity(out_dir: Path, rubric: str | Path, threshold: float, notes: list[str]) -> int | None:
+def _similarity(
+    out_dir: Path, rubric: str | Path, threshold: float, template: Path | None, notes: list[str]
+) -> int | None:
     from grader.batch.similarity import find_similar
 
     try:
-        return len(find_similar(out_dir, rubric=rubric, threshold=threshold))
+        return len(find_similar(out_dir, rubric=rubric, threshold=threshold, template=template))
     except (GraderError, OSError, ValueError) as exc:
         notes.append(f"similarity check failed: {exc}")
         return None

@@ -4,6 +4,7 @@ The comparison is copydetect's: winnowed fingerprints of k-grams of normalised c
 rewording strings or reflowing comments and blank lines does not hide a copy. Each expected notebook is
 compared only with the same notebook of other students. Code that the template or the reference solution
 also contains is boilerplate and does not count, so starter code shared by everyone scores nothing. The
+template is the term's: ``--template DIR``, else the rubric's ``template`` folder, else F20's. The
 code cells of each notebook are written to ``OUT/.similarity/<id>/<notebook>.py`` for the TA to read.
 
 The normalisation follows copydetect's (names become ``V``, function and dunder names ``F``, class names
@@ -39,9 +40,10 @@ from grader.intake import ExpectedFile, locate_files
 from grader.paths import REFERENCE_NOTEBOOKS
 from grader.records import RESULT_FILE, SUBMISSION_DIR, read_result, write_json_atomically
 from grader.rubric import load_rubric, resolve_rubric
+from grader.rubric.model import Rubric
 from grader.static import load_notebook
 from grader.static.ipython import cell_source, to_python
-from grader.template import render_template
+from grader.template import check_template_dir, render_template
 
 SIMILARITY_FILE = "similarity.json"
 SIMILARITY_DIR = ".similarity"
@@ -115,24 +117,32 @@ def find_similar(
     rubric: str | Path | None = None,
     threshold: float = 0.6,
     boilerplate: tuple[Path, ...] | list[Path] | None = None,
+    template: Path | None = None,
 ) -> list[SimilarPair]:
     """Compare the graded submissions in OUT_DIR and write the pairs scoring at least THRESHOLD to
     ``OUT_DIR/similarity.json``, highest first.
 
     RUBRIC names the expected notebooks (default: the rubric named in the results); without one, notebooks
     are paired by file name. BOILERPLATE: notebooks, or folders of notebooks, whose code does not count
-    (default: the student template and the reference notebooks).
+    (default: the student template and the reference notebooks). TEMPLATE: the term's student template, a
+    folder of notebooks (default: the rubric's ``template``, else the F20 template).
     """
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise GraderError(f"{out_dir} is not a folder of graded submissions")
     if not 0.0 < threshold <= 1.0:
         raise GraderError(f"the similarity threshold must be in (0, 1], not {threshold}")
+    if template is not None:
+        check_template_dir(template)
     submissions = _graded(out_dir)
-    expected = _expected_notebooks(rubric, submissions)
+    spec = _rubric(rubric, submissions)
+    expected = None if spec is None else [notebook.filename for notebook in spec.notebooks]
+    template = template if template is not None or spec is None else spec.template_dir
     code_dir = out_dir / SIMILARITY_DIR
     cache = code_dir / CACHE_DIR
-    skip = _boilerplate_hashes(_default_boilerplate(code_dir) if boilerplate is None else boilerplate)
+    if boilerplate is None:
+        boilerplate = _default_boilerplate(code_dir) if template is None else (template, REFERENCE_NOTEBOOKS)
+    skip = _boilerplate_hashes(boilerplate)
     prints: dict[str, dict[str, _Print]] = {}
     written: set[Path] = set()
     for sub_id, root in submissions.items():
@@ -196,20 +206,17 @@ def _graded(out_dir: Path) -> dict[str, Path]:
     return found
 
 
-def _expected_notebooks(rubric: str | Path | None, submissions: dict[str, Path]) -> list[str] | None:
-    if rubric is None:
-        for sub_id in submissions:
-            try:
-                rubric = read_result(submissions[sub_id].parents[1] / RESULT_FILE).rubric
-                break
-            except (OSError, ValueError):
-                continue
-    if rubric is None:
-        return None
-    try:
-        return [spec.filename for spec in load_rubric(resolve_rubric(rubric)).notebooks]
-    except GraderError:
-        return None
+def _rubric(rubric: str | Path | None, submissions: dict[str, Path]) -> Rubric | None:
+    """The rubric given (its errors are the user's to see), else the one the results name, if it loads."""
+    if rubric is not None:
+        return load_rubric(resolve_rubric(rubric))
+    for sub_id in submissions:
+        try:
+            named = read_result(submissions[sub_id].parents[1] / RESULT_FILE).rubric
+            return load_rubric(resolve_rubric(named))
+        except (OSError, ValueError, GraderError):
+            continue
+    return None
 
 
 def _notebooks(root: Path, expected: list[str] | None) -> dict[str, Path]:

@@ -50,6 +50,7 @@ def grade_on_slurm(
     grade_fn: str = DEFAULT_GRADE_FN,
     submission_timeout_s: float | None = None,
     similarity_threshold: float | None = 0.6,
+    template: Path | None = None,
     reports: bool = True,
     progress: bool = True,
 ) -> BatchSummary:
@@ -102,6 +103,7 @@ def grade_on_slurm(
             started_at=started_at,
             clock=clock,
             similarity_threshold=similarity_threshold,
+            template=template,
             reports=reports,
         )
 

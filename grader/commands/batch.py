@@ -25,6 +25,7 @@ def batch(args: argparse.Namespace) -> int:
         "workers": args.workers,
         "submission_timeout_s": args.timeout_s,
         "similarity_threshold": None if args.no_similarity else args.similarity_threshold,
+        "template": Path(args.template) if args.template else None,
         "reports": not args.no_reports,
         "progress": not args.quiet,
     }
@@ -117,6 +118,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
         help="notebook pairs at least this similar are listed in OUT/similarity.json (default %(default)s)",
     )
     parser.add_argument("--no-similarity", action="store_true", help="skip the similarity pass at the end")
+    parser.add_argument(
+        "--template",
+        metavar="DIR",
+        help="the term's student template, whose code the similarity pass does not count "
+        "(default: the rubric's template folder)",
+    )
     parser.add_argument(
         "--no-reports", action="store_true", help="skip the dashboard and gradebook at the end"
     )

@@ -13,7 +13,8 @@ SUMMARY = "list notebook pairs of a graded class that share much code"
 
 
 def similarity(args: argparse.Namespace) -> int:
-    pairs = find_similar(Path(args.out), rubric=args.rubric, threshold=args.threshold)
+    template = Path(args.template) if args.template else None
+    pairs = find_similar(Path(args.out), rubric=args.rubric, threshold=args.threshold, template=template)
     for pair in pairs:
         print(f"{pair.score:6.1%}  {pair.notebook}  {pair.a}  {pair.b}")
     print(f"{len(pairs)} pairs at or above {args.threshold:.0%}: {Path(args.out) / SIMILARITY_FILE}")
@@ -23,8 +24,9 @@ def similarity(args: argparse.Namespace) -> int:
 def register(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser(
         VERB,
-        description="Compare the notebooks of a graded OUT, the student template and the reference "
-        "notebooks not counting, and list the pairs at or above the threshold in OUT/similarity.json.",
+        description="Compare the notebooks of a graded OUT, the term's student template and the "
+        "reference notebooks not counting, and list the pairs at or above the threshold in "
+        "OUT/similarity.json.",
     )
     parser.add_argument("out", help="the OUT folder of 'grader grade' or 'grader batch'")
     parser.add_argument(
@@ -37,5 +39,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "--rubric",
         default=default_of(find_similar, "rubric"),
         help="rubric naming the notebooks (default: the one in the results)",
+    )
+    parser.add_argument(
+        "--template",
+        metavar="DIR",
+        help="the term's student template, a folder of notebooks whose code does not count "
+        "(default: the rubric's template folder, else the F20 template)",
     )
     parser.set_defaults(func=similarity)

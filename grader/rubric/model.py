@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
+from grader.paths import REPOSITORY_ROOT
 from grader.records import Mode
 
 from .base import Loc, RubricProblems, Strict
@@ -177,7 +179,15 @@ class Rubric(Strict):
     quick: QuickSpec
     integrity: IntegritySpec = IntegritySpec()
     environment: EnvironmentSpec = EnvironmentSpec()
+    # The term's student template, a folder of notebooks (relative: to the grader's repository): the
+    # boilerplate the similarity pass does not count. None: the F20 template derived from the reference.
+    # The loader checks that it holds notebooks.
+    template: str | None = Field(default=None, min_length=1)
     items: list[Item] = Field(min_length=1)
+
+    @property
+    def template_dir(self) -> Path | None:
+        return None if self.template is None else REPOSITORY_ROOT / self.template
 
     def notebook(self, key: str) -> NotebookSpec:
         return next(spec for spec in self.notebooks if spec.key == key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from grader.errors import GraderError
 from grader.pipeline import GradeOptions, grade_submission
 from grader.records import read_result
+from grader.rubric import resolve_rubric
 from tests.crafted import (
     code_notebook,
     hidden_labels,
@@ -16,6 +18,7 @@ from tests.crafted import (
     training_log,
     zip_files,
 )
+from tests.paths import STUDENT_TEMPLATE
 from tools.predictions import write_predictions
 
 LAB1, LAB2, LAB3 = "lenet5-cifar10.ipynb", "lenet5-cifar10-dev.ipynb", "resnet-cifar10.ipynb"
@@ -140,3 +143,25 @@ def test_rejected_zip_still_gets_a_result(tmp_path, small_rubric, synthetic_cour
 def test_quick_mode_requires_data(tmp_path, small_rubric) -> None:
     with pytest.raises(GraderError, match=r"--data is required in quick mode"):
         grade_submission(tmp_path, GradeOptions(rubric=small_rubric, out_dir=tmp_path / "o", mode="quick"))
+
+
+@pytest.mark.parametrize("sample_as_predictions", [False, True])
+def test_the_blank_ece661_template_earns_nothing_and_is_accused_of_nothing(
+    tmp_path, synthetic_course, sample_as_predictions: bool
+) -> None:
+    """What a TA gives the handout as it was given out: no points, every notebook unexecuted, no predictions
+    (the template's sample is not the student's), and nothing to accuse it of."""
+    sub = tmp_path / "blank"
+    shutil.copytree(STUDENT_TEMPLATE / "ece661", sub, ignore=shutil.ignore_patterns("tools"))
+    if sample_as_predictions:
+        shutil.copy(sub / "sample_predictions.csv", sub / "predictions.csv")
+    result = grade_submission(sub, options(tmp_path, resolve_rubric("ece661-hw2"), synthetic_course))
+    checks = checks_of(result)
+    assert result.score == 0
+    keys = ("simplenn", "simplenn_dev", "resnet", "save_predictions")
+    assert {check.id for check in result.checks if check.status == "pass"} == {f"integrity.{k}" for k in keys}
+    assert all(checks[f"executed.{key}"].status == "fail" for key in keys)
+    assert checks["lab1.f.accuracy"].status == checks["lab2.c.accuracy"].status == "fail"
+    assert checks["lab3.b.format"].status == checks["lab3.b.accuracy"].status == "fail"
+    if sample_as_predictions:
+        assert "sample" in checks["lab3.b.format"].message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from collections import defaultdict
 from pathlib import Path
@@ -24,7 +25,7 @@ from grader.rubric import (
     resolve_rubric,
 )
 from grader.rubric.model import DEFAULT_PACKAGES
-from tests.paths import REPO_ROOT
+from tests.paths import REPO_ROOT, STUDENT_TEMPLATE
 
 F20 = RUBRICS_DIR / "ece590-hw2-f20.yaml"
 ECE661 = RUBRICS_DIR / "ece661-hw2.yaml"
@@ -391,3 +392,14 @@ def test_a_rubric_may_list_its_own_environment_and_a_bad_name_is_located(tmp_pat
         tmp_path, lambda d: d.__setitem__("environment", {"packages": ["seaborn", "not a name"]})
     )
     assert "environment.packages[1]" in message and "'not a name' is not a package name" in message
+
+
+def test_the_term_template_is_a_folder_of_notebooks(tmp_path):
+    message = broken(tmp_path, lambda d: d.update(template="student_template/no-such-term"))
+    assert "template: 'student_template/no-such-term': " in message and "is not a folder" in message
+    assert re.search(r"line \d+, template", message)
+    (tmp_path / "empty").mkdir()
+    message = broken(tmp_path, lambda d: d.update(template=str(tmp_path / "empty")))
+    assert "holds no notebooks (*.ipynb)" in message
+    assert load_rubric(resolve_rubric("ece661-hw2")).template_dir == STUDENT_TEMPLATE / "ece661"
+    assert load_rubric(resolve_rubric("ece590-hw2-f20")).template_dir is None  # the F20 template, derived
