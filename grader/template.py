@@ -169,14 +169,15 @@ TERMS = {
 }
 
 
-def check_template_dir(template: Path) -> None:
-    """A template given by hand must be a folder of notebooks: one that is not would count nothing as
-    boilerplate, and every untouched handout would look copied."""
+def check_template_dir(template: Path, source: str = "--template") -> None:
+    """A template must be a folder of notebooks: one that is not would count nothing as boilerplate, and
+    every untouched handout would look copied. Checked where it is used (a pip-installed pre-check has no
+    templates and needs none); SOURCE names where the folder came from."""
     template = Path(template)
     if not template.is_dir():
-        raise TemplateError(f"--template {template}: not a folder (expected the term's student template)")
+        raise TemplateError(f"{source} {template}: not a folder (expected the term's student template)")
     if not any(template.glob("*.ipynb")):
-        raise TemplateError(f"--template {template}: holds no notebooks (*.ipynb) to count as boilerplate")
+        raise TemplateError(f"{source} {template}: holds no notebooks (*.ipynb) to count as boilerplate")
 
 
 def render_template(reference_dir: Path, term: str = "f20") -> dict[str, bytes]:

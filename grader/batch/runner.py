@@ -74,8 +74,11 @@ def grade_batch(
         raise GraderError(f"--workers must be at least 1, not {workers}")
     rubric = load_rubric(resolve_rubric(options.rubric))
     options.check()
-    if template is not None:
-        check_template_dir(template)  # before the class is graded, not after
+    if similarity_threshold is not None:  # before the class is graded, not after
+        if template is not None:
+            check_template_dir(template)
+        elif rubric.template_dir is not None:
+            check_template_dir(rubric.template_dir, f"the rubric's template ({rubric.template!r}):")
     out_dir = Path(options.out_dir)
     work = out_dir / BATCH_DIR
     notes: list[str] = []

@@ -137,7 +137,9 @@ def find_similar(
     submissions = _graded(out_dir)
     spec = _rubric(rubric, submissions)
     expected = None if spec is None else [notebook.filename for notebook in spec.notebooks]
-    template = template if template is not None or spec is None else spec.template_dir
+    if template is None and spec is not None and spec.template_dir is not None:
+        template = spec.template_dir
+        check_template_dir(template, f"the rubric's template ({spec.template!r}):")
     code_dir = out_dir / SIMILARITY_DIR
     cache = code_dir / CACHE_DIR
     if boilerplate is None:

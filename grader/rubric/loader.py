@@ -62,22 +62,11 @@ def load_rubric(path: Path) -> Rubric:
         except ValidationError as exc:
             problems = [(_line(root, loc), loc, message) for loc, message in _flatten(exc, data)]
         else:
-            problems = _missing_template(rubric, root)
-            if not problems:
-                return rubric
+            return rubric
     lines = [f"line {line}, {_path(loc, data)}: {message}" for line, loc, message in problems]
     if len(lines) == 1:
         raise RubricError(f"{path}: {lines[0]}")
     raise RubricError(f"{path}: {len(lines)} problems:\n" + "\n".join(f"  - {line}" for line in lines))
-
-
-def _missing_template(rubric: Rubric, root: yaml.Node) -> list[tuple[int, Loc, str]]:
-    """The template folder must be there when the rubric is loaded, not when a class has been graded."""
-    folder = rubric.template_dir
-    if folder is None or any(folder.glob("*.ipynb")):
-        return []
-    what = "holds no notebooks (*.ipynb)" if folder.is_dir() else "is not a folder"
-    return [(_line(root, ("template",)), ("template",), f"{rubric.template!r}: {folder} {what}")]
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

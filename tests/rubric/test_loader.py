@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 import tomllib
 from collections import defaultdict
 from pathlib import Path
@@ -25,6 +24,7 @@ from grader.rubric import (
     resolve_rubric,
 )
 from grader.rubric.model import DEFAULT_PACKAGES
+from grader.template import TemplateError, check_template_dir
 from tests.paths import REPO_ROOT, STUDENT_TEMPLATE
 
 F20 = RUBRICS_DIR / "ece590-hw2-f20.yaml"
@@ -394,12 +394,15 @@ def test_a_rubric_may_list_its_own_environment_and_a_bad_name_is_located(tmp_pat
     assert "environment.packages[1]" in message and "'not a name' is not a package name" in message
 
 
-def test_the_term_template_is_a_folder_of_notebooks(tmp_path):
-    message = broken(tmp_path, lambda d: d.update(template="student_template/no-such-term"))
-    assert "template: 'student_template/no-such-term': " in message and "is not a folder" in message
-    assert re.search(r"line \d+, template", message)
+def test_the_term_template_is_a_folder_of_notebooks_where_it_is_used(tmp_path):
+    """A pip-installed pre-check has no templates: the rubric loads, and the batch or similarity pass that
+    needs the folder says what is wrong with it, naming the rubric's field."""
+    data = {**copy.deepcopy(MINIMAL), "template": "student_template/no-such-term"}
+    rubric = load_rubric(write_rubric(tmp_path, data))
+    with pytest.raises(TemplateError, match=r"the rubric's template \('student_template/no-such-term'\)"):
+        check_template_dir(rubric.template_dir, f"the rubric's template ({rubric.template!r}):")
     (tmp_path / "empty").mkdir()
-    message = broken(tmp_path, lambda d: d.update(template=str(tmp_path / "empty")))
-    assert "holds no notebooks (*.ipynb)" in message
+    with pytest.raises(TemplateError, match=r"holds no notebooks \(\*\.ipynb\)"):
+        check_template_dir(tmp_path / "empty")
     assert load_rubric(resolve_rubric("ece661-hw2")).template_dir == STUDENT_TEMPLATE / "ece661"
     assert load_rubric(resolve_rubric("ece590-hw2-f20")).template_dir is None  # the F20 template, derived
