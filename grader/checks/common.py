@@ -38,7 +38,7 @@ def excused(nb: NotebookEvidence, outcome: CheckOutcome) -> CheckOutcome:
     if failure is None or outcome.status != "fail":
         return outcome
     return inconclusive(
-        f"not checked: {failure.message}",
+        failure.message,
         failure.cause,
         missing_module=failure.module,
         unexcused_verdict=outcome.message,

@@ -69,7 +69,7 @@ def runs(ev: Evidence, item: Item) -> CheckOutcome:
         return failed(f"the notebook did not run to the end: {absolute}", absolute_path=True, **evidence)
     if (own := blocked_own_file(nb)) is not None:
         return inconclusive(
-            f"not checked: the run stopped at cell {run.failed_cell}, where the grader blocked loading the "
+            f"the run stopped at cell {run.failed_cell}, where the grader blocked loading the "
             f"submission's own {own} (unverified weights: a graded run trains its own); a TA can check that "
             "the notebook trains without it",
             "harness",
@@ -81,7 +81,7 @@ def runs(ev: Evidence, item: Item) -> CheckOutcome:
         first = run.quick_mode_errors[0]
         change = first["change"]
         return inconclusive(
-            f"not checked: cell {first['cell']} raised {first['error']} after quick mode changed "
+            f"cell {first['cell']} raised {first['error']} after quick mode changed "
             f"{change['name']} from {change['old']} to {change['new']} (cell {change['cell']}); the later "
             "cells ran and the other items were checked",
             "quick-mode",
