@@ -58,7 +58,10 @@ def claim_findings(ev: Evidence) -> list[Finding]:
             continue
         last = stored.val_accuracies[-1]
         best = stored.claimed_best_val_accuracy if stored.claimed_best_val_accuracy is not None else last
-        if min(abs(measured - last), abs(measured - best)) <= tolerance:
+        # the exported weights are the state after some printed epoch: the last one, or a best checkpoint
+        # reloaded, of the last model a dev notebook's experiments trained
+        printed = [*stored.val_accuracies, best, *(value for _, value in stored.best_runs)]
+        if min(abs(measured - value) for value in printed) <= tolerance:
             continue
         # the grader guessed the preprocessing: a model it finds above chance may just see other inputs
         guessed = nb.evaluation is not None and nb.evaluation.preprocessing in GUESSED_PREPROCESSING

@@ -103,3 +103,23 @@ def test_implausible_and_memorised_outcomes_are_flagged_once_per_notebook_and_ki
     twice = {"lab1.f.accuracy": memorised, "lab1.f.learns": memorised}
     assert [f.kind for f in outcome_findings(ev, twice)] == ["memorised-labels"]
     assert outcome_findings(ev, {"lab1.f.accuracy": CheckOutcome(status="pass", message="fine")}) == []
+
+
+def test_the_measured_model_may_be_any_printed_epochs_state_of_a_dev_notebooks_runs() -> None:
+    """A dev notebook prints a sweep's best (36%) and ends on a weaker model whose epochs printed 19-27%:
+    the exported weights are one of those states, so the run is consistent; a figure no epoch printed near
+    the measurement is still contradicted."""
+    ev = evidence(56)  # 28% measured on 200 images
+    runs = [0.30, 0.362, 0.33, 0.194, 0.27]
+    ev.notebooks["lenet5"].run_stored = StoredOutputs(
+        executed=True,
+        val_accuracies=runs,
+        claimed_best_val_accuracy=0.362,
+        best_runs=[(17, 0.362), (19, 0.27)],
+    )
+    assert claim_findings(ev) == []
+    ev.notebooks["lenet5"].run_stored.val_accuracies = [0.80, 0.95, 0.99]
+    ev.notebooks["lenet5"].run_stored.claimed_best_val_accuracy = 0.99
+    ev.notebooks["lenet5"].run_stored.best_runs = [(17, 0.99)]
+    (finding,) = claim_findings(ev)
+    assert "printed a best validation accuracy of 99.00% (last 99.00%)" in finding.detail
