@@ -324,8 +324,9 @@ def _offer_leftovers(
 
 
 def _could_be_lab(path: Path) -> bool:
-    """A leftover notebook offered only by elimination must at least train something (an optimizer), so a
-    GPU smoke test or another homework's notes is not graded as a lab; any other kind of file may be."""
+    """A leftover notebook offered only by elimination must train something (an optimizer) on CIFAR-10, so
+    a GPU smoke test or another course's lab (an RNN on text) is not graded as this one; any other kind of
+    file may be."""
     if path.suffix.lower() != ".ipynb":
         return True
     try:
@@ -337,7 +338,7 @@ def _could_be_lab(path: Path) -> bool:
         )
     except (OSError, ValueError, AttributeError, TypeError):
         return False
-    return "optim." in code or "optimizer" in code
+    return ("optim." in code or "optimizer" in code) and "cifar" in code.lower()
 
 
 def _executed_cells(path: Path) -> int:

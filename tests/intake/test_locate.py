@@ -153,7 +153,7 @@ def test_a_renamed_file_is_offered_as_the_match_with_a_warning(
     ]
     root = make_tree(tmp_path, names)
     (root / "myNet.ipynb").write_text(
-        json.dumps({"cells": [{"cell_type": "code", "source": "optim.SGD(p)"}]})
+        json.dumps({"cells": [{"cell_type": "code", "source": "data = CIFAR10(root)\noptim.SGD(p)"}]})
     )
     located = locate_files(root, expected, report_pattern=None)
     assert offered in located.paths[key].name
@@ -181,7 +181,8 @@ def test_the_only_leftover_notebook_that_trains_is_offered_beside_scratch_notebo
     # an F19 Assignment 5 under a name of the student's own, beside a plot helper and a loader test
     root = make_tree(tmp_path, ["lenet5-cifar10.ipynb"])
     for name, source in [
-        ("vgg16.ipynb", "optimizer = optim.SGD(net.parameters(), lr=0.1)"),
+        ("vgg16.ipynb", "train = CIFAR10(root)\noptimizer = optim.SGD(net.parameters(), lr=0.1)"),
+        ("LabRNN-1.ipynb", "optimizer = optim.Adam(rnn.parameters())"),  # another course's lab, on text
         ("plot-helper.ipynb", "plt.plot(acc)"),
         ("loader-for-testing.ipynb", "class CIFAR10Test: pass"),
     ]:
@@ -192,7 +193,7 @@ def test_the_only_leftover_notebook_that_trains_is_offered_beside_scratch_notebo
     [note] = [f for f in located.findings if f.detail.startswith("graded")]
     assert note.severity == "warning" and "trains a model" in note.detail
     (root / "plot-helper.ipynb").write_text(
-        json.dumps({"cells": [{"cell_type": "code", "source": "optimizer = optim.Adam(p)"}]})
+        json.dumps({"cells": [{"cell_type": "code", "source": "CIFAR10(root)\noptimizer = optim.Adam(p)"}]})
     )
     assert locate_files(root, expected, report_pattern=None).paths["mydnn"] is None  # two could be it
 

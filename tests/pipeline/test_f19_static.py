@@ -56,7 +56,7 @@ def f19_submission(root: Path, truth: np.ndarray) -> Path:
         outputs={4: f19_log([0.48, 0.7342, 0.7290])},
     )
     own = code_notebook(
-        "import torch\nimport torch.optim as optim\nEPOCHS = 60",
+        "import torch\nimport torch.optim as optim\nfrom tools.dataloader import CIFAR10\nEPOCHS = 60",
         "optimizer = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)",
         "with open('submission.csv', 'w') as f:\n    f.write('Id,Category\\n')",
         outputs={1: f19_log([0.61, 0.87])},
