@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from nbformat import NotebookNode
@@ -62,6 +63,14 @@ def parse_cell(source: str) -> ast.Module | None:
         return None
 
 
+def code_cells(nb: NotebookNode) -> Iterator[tuple[int, NotebookNode, str, ast.Module | None]]:
+    """(index, cell, source, parsed tree or None) of each code cell: what every rewrite walks."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            source = cell_source(cell)
+            yield index, cell, source, parse_cell(source)
+
+
 def _is_literal(node: ast.expr) -> bool:
     try:
         ast.literal_eval(node)
@@ -101,11 +110,7 @@ def _sites(source: str, tree: ast.Module, names: set[str]) -> list[_Site]:
 def assigned_literals(nb: NotebookNode, name: str) -> list[Value | None]:
     """The values of NAME's top-level assignments, cell by cell: None where one assigns an expression."""
     values: list[Value | None] = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        source = cell_source(cell)
-        tree = parse_cell(source)
+    for _, _, source, tree in code_cells(nb):
         if tree is None:
             continue
         values += [
@@ -123,11 +128,7 @@ def apply_overrides(nb: NotebookNode, overrides: dict[str, Value]) -> list[Overr
     """
     results: list[Override] = []
     unparsed: list[str] = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        source = cell_source(cell)
-        tree = parse_cell(source)
+    for index, cell, source, tree in code_cells(nb):
         if tree is None:
             unparsed.append(str(index))
             continue

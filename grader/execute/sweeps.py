@@ -12,7 +12,7 @@ import ast
 
 from nbformat import NotebookNode
 
-from grader.execute.overrides import Override, cell_source, parse_cell, source_offsets
+from grader.execute.overrides import Override, code_cells, source_offsets
 
 # numpy's spaced ranges whose third argument is the number of members
 _SPACED = frozenset({"linspace", "logspace", "geomspace"})
@@ -72,11 +72,7 @@ def shorten_sweeps(nb: NotebookNode, epoch_names: set[str], keep: int = 1) -> li
     could change a cell that is not part of the sweep.
     """
     results: list[Override] = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        source = cell_source(cell)
-        tree = parse_cell(source)
+    for index, cell, source, tree in code_cells(nb):
         if tree is None:
             continue
         assigned = _assigned_lists(tree)
