@@ -115,6 +115,7 @@ def _carries_anywhere(submission: Path, name: str) -> bool:
     )
 
 
+COLAB_EVENT = "colab"  # the guard's event kind for a Colab call it stood in for
 CUDA_EVENT = "cuda-on-cpu"  # the guard's event kind for a CUDA call it ran on the CPU
 
 
@@ -134,6 +135,19 @@ def environment_findings(evidence: Evidence, submission: Path) -> list[Finding]:
                     detail=nb.import_failure.message + "; the checks it stopped are not checked",
                     notebook=nb.spec.filename,
                     cell=nb.import_failure.cell,
+                )
+            )
+        colab = [event for event in nb.run.guard_events if event.get("kind") == COLAB_EVENT]
+        if colab:
+            calls = "; ".join(dict.fromkeys(str(event.get("detail")) for event in colab))
+            findings.append(
+                Finding(
+                    kind="colab",
+                    severity="info",
+                    detail=f"Colab calls had stand-ins (this run is not on Colab): {calls}; a file the "
+                    "notebook reads from Drive is missing here",
+                    notebook=nb.spec.filename,
+                    cell=colab[0].get("cell"),
                 )
             )
         mapped = [event for event in nb.run.guard_events if event.get("kind") == CUDA_EVENT]

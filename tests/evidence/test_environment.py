@@ -71,3 +71,27 @@ def test_a_students_tools_module_the_course_tools_hide_is_the_harnesss(tmp_path:
 def test_a_run_that_stopped_otherwise_has_no_import_failure(tmp_path: Path) -> None:
     report = ExecutionReport(notebook="lab.ipynb", status="cell-timeout", message="late", sandboxed=True)
     assert import_failure(report, DEFAULT_PACKAGES, tmp_path) is None
+
+
+def test_colab_stand_ins_and_cuda_on_the_cpu_are_noted_for_a_ta(tmp_path: Path) -> None:
+    from grader.evidence.bundle import Evidence, Labels, NotebookEvidence
+    from grader.evidence.environment import environment_findings
+    from grader.rubric import load_rubric, resolve_rubric
+
+    rubric = load_rubric(resolve_rubric("ece661-hw2"))
+    run = ExecutionReport(notebook="resnet20-cifar10.ipynb", status="ok", message="ran", sandboxed=True)
+    run.guard_events = [
+        {
+            "kind": "colab",
+            "action": "stood-in",
+            "detail": "drive.mount('/content/drive'): not mounted",
+            "cell": 3,
+        },
+        {"kind": "cuda-on-cpu", "action": "mapped", "detail": ".cuda()", "cell": 7},
+    ]
+    nb = NotebookEvidence(rubric.notebook("resnet"), run=run)
+    findings = environment_findings(Evidence(rubric, "quick", {"resnet": nb}, Labels()), tmp_path)
+    by_kind = {f.kind: f for f in findings}
+    assert set(by_kind) == {"colab", "cuda-on-cpu"} and nb.import_failure is None
+    assert by_kind["colab"].severity == "info" and by_kind["colab"].cell == 3
+    assert "drive.mount('/content/drive')" in by_kind["colab"].detail and "Drive" in by_kind["colab"].detail

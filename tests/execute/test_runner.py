@@ -377,6 +377,25 @@ def test_without_a_gpu_the_notebooks_cuda_calls_run_on_the_cpu_and_are_recorded(
 
 
 @sandboxed
+def test_a_colab_notebooks_drive_mount_has_a_stand_in_and_the_run_goes_on(work_dir: Path) -> None:
+    notebook = write_notebook(
+        work_dir,
+        "from google.colab import drive, files\ndrive.mount('/content/drive')",
+        "files.download('predictions.csv')\nprint('ran on')",
+        "from google.colab.patches import cv2_imshow",  # what has no stand-in is missing, as on any machine
+    )
+    report = run(notebook, make_spec(work_dir, None))
+    assert (report.status, report.failed_cell) == ("cell-error", 2), report.message
+    assert "ran on" in stdout_of(report, 1)
+    assert report.error is not None and report.error.name == "ModuleNotFoundError"
+    stood_in = [(e["detail"], e["cell"]) for e in report.guard_events if e["kind"] == "colab"]
+    assert stood_in == [
+        ("drive.mount('/content/drive'): Google Drive is not mounted", 0),
+        ("files.download('predictions.csv'): nothing is downloaded", 1),
+    ]
+
+
+@sandboxed
 def test_an_import_error_is_kept_with_its_name_and_value(work_dir: Path) -> None:
     report = run(write_notebook(work_dir, "x = 1", "import some_unknown_pkg"), make_spec(work_dir, None))
     assert (report.status, report.failed_cell) == ("cell-error", 1)

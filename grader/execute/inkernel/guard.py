@@ -30,6 +30,7 @@ import sys
 import time
 import typing as t
 
+from grader.execute.inkernel.colab_stub import ColabFinder
 from grader.execute.inkernel.cuda_on_cpu import map_cuda_to_cpu
 from grader.execute.inkernel.patches import PATCHES, WEIGHTS, _PatchingFinder, _safe_patch
 
@@ -324,13 +325,14 @@ def install(events_fd: int, cuda_on_cpu: bool = False, inherited: dict[str, str]
     already (pickle always is: the standard library's modules bind its functions as they import).
     CUDA_ON_CPU: a run without a GPU, whose CUDA calls run on the CPU (its patch goes under the guard's).
     ``inherited`` maps the paths (relative to the work folder, the cwd now) of files an earlier notebook's
-    run wrote to that notebook's name."""
+    run wrote to that notebook's name. Colab's modules get stand-ins, as no grading machine is Colab."""
     guard = Guard(events_fd, inherited)
     patches = dict(PATCHES)
     if cuda_on_cpu:
         patches["torch"] = _then(map_cuda_to_cpu, PATCHES["torch"])
     sys.addaudithook(guard.audit)
     sys.meta_path.insert(0, _PatchingFinder(guard, patches))
+    sys.meta_path.append(ColabFinder(guard))  # last: a real google.colab wins
     importlib.import_module("pickle")
     for name, patch in patches.items():
         module = sys.modules.get(name)
