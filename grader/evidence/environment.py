@@ -24,7 +24,7 @@ from grader.execute.report import ExecutionReport
 from grader.records import Finding
 
 if TYPE_CHECKING:  # the bundle holds this module's ImportFailure
-    from grader.evidence.bundle import Evidence
+    from grader.evidence.bundle import Evidence, NotebookEvidence
 
 # The grader itself runs on these, so they are in every kernel's environment whatever the rubric lists.
 GRADER_MODULES = frozenset({"torch", "torchvision", "numpy", "PIL", "ipykernel", "IPython"})
@@ -119,9 +119,39 @@ COLAB_EVENT = "colab"  # the guard's event kind for a Colab call it stood in for
 CUDA_EVENT = "cuda-on-cpu"  # the guard's event kind for a CUDA call it ran on the CPU
 
 
+# event kind -> (finding kind, how the finding opens, how it ends) for what the run did in place of the
+# student's machine: each call named once
+_STAND_INS = {
+    COLAB_EVENT: (
+        "colab",
+        "Colab calls had stand-ins (this run is not on Colab): ",
+        "; a file the notebook reads from Drive is missing here",
+    ),
+    CUDA_EVENT: ("cuda-on-cpu", "CUDA calls ran on the CPU (this run has no GPU): ", ""),
+}
+
+
+def _stand_in_findings(nb: NotebookEvidence) -> list[Finding]:
+    findings = []
+    for event_kind, (kind, opening, ending) in _STAND_INS.items():
+        events = [event for event in nb.run.guard_events if event.get("kind") == event_kind]
+        if events:
+            calls = ", ".join(dict.fromkeys(str(event.get("detail")) for event in events))
+            findings.append(
+                Finding(
+                    kind=kind,
+                    severity="info",
+                    detail=opening + calls + ending,
+                    notebook=nb.spec.filename,
+                    cell=events[0].get("cell"),
+                )
+            )
+    return findings
+
+
 def environment_findings(evidence: Evidence, submission: Path) -> list[Finding]:
     """Classify each run's stop (the checks read ``import_failure``) and say, for a TA, which runs stopped at
-    an import the environment lacks and which ran their CUDA calls on the CPU."""
+    an import the environment lacks, which ran their CUDA calls on the CPU and which had Colab stand-ins."""
     findings = []
     for nb in evidence.notebooks.values():
         if nb.run is None:
@@ -137,29 +167,5 @@ def environment_findings(evidence: Evidence, submission: Path) -> list[Finding]:
                     cell=nb.import_failure.cell,
                 )
             )
-        colab = [event for event in nb.run.guard_events if event.get("kind") == COLAB_EVENT]
-        if colab:
-            calls = "; ".join(dict.fromkeys(str(event.get("detail")) for event in colab))
-            findings.append(
-                Finding(
-                    kind="colab",
-                    severity="info",
-                    detail=f"Colab calls had stand-ins (this run is not on Colab): {calls}; a file the "
-                    "notebook reads from Drive is missing here",
-                    notebook=nb.spec.filename,
-                    cell=colab[0].get("cell"),
-                )
-            )
-        mapped = [event for event in nb.run.guard_events if event.get("kind") == CUDA_EVENT]
-        if mapped:
-            calls = ", ".join(dict.fromkeys(str(event.get("detail")) for event in mapped))
-            findings.append(
-                Finding(
-                    kind="cuda-on-cpu",
-                    severity="info",
-                    detail=f"CUDA calls ran on the CPU (this run has no GPU): {calls}",
-                    notebook=nb.spec.filename,
-                    cell=mapped[0].get("cell"),
-                )
-            )
+        findings += _stand_in_findings(nb)
     return findings
