@@ -27,6 +27,14 @@ def copy_of(root: Path, work: Path) -> Path:
     return work
 
 
+def ran(files: CarriedFiles, root: Path, work: Path, notebook: str, writes: dict[str, bytes]) -> list[str]:
+    """A run of NOTEBOOK in WORK that writes WRITES (path -> content); what ``collect`` notes of it."""
+    before = listing(work)
+    for rel, data in writes.items():
+        (work / rel).write_bytes(data)
+    return files.collect(work, before, root, notebook)
+
+
 def test_a_checkpoint_the_first_run_saves_is_placed_in_the_next_runs_folder(tmp_path: Path) -> None:
     root, files = submission(tmp_path), carried(tmp_path)
     first = copy_of(root, tmp_path / "first")
@@ -52,37 +60,29 @@ def test_a_later_rewrite_takes_the_file_over_and_a_rewritten_committed_file_coun
     tmp_path: Path,
 ) -> None:
     root, files = submission(tmp_path), carried(tmp_path)
-    first = copy_of(root, tmp_path / "first")
-    before = listing(first)
-    (first / "saved_model" / "committed.pth").write_bytes(b"retrained")
-    files.collect(first, before, root, "a.ipynb")
+    ran(
+        files, root, copy_of(root, tmp_path / "first"), "a.ipynb", {"saved_model/committed.pth": b"retrained"}
+    )
     second = copy_of(root, tmp_path / "second")
     files.place(second)
-    before = listing(second)
-    (second / "saved_model" / "committed.pth").write_bytes(b"retrained again")
-    files.collect(second, before, root, "b.ipynb")
+    ran(files, root, second, "b.ipynb", {"saved_model/committed.pth": b"retrained again"})
     assert files.written_by == {"saved_model/committed.pth": "b.ipynb"}
     assert (files.store / "saved_model" / "committed.pth").read_bytes() == b"retrained again"
 
 
 def test_files_over_the_runs_limits_are_left_behind_with_a_note(tmp_path: Path) -> None:
     root, files = submission(tmp_path), carried(tmp_path, max_file_bytes=10, max_total_bytes=15)
-    first = copy_of(root, tmp_path / "first")
-    before = listing(first)
-    (first / "big.pth").write_bytes(b"x" * 11)
-    (first / "a.pth").write_bytes(b"x" * 8)
-    (first / "b.pth").write_bytes(b"x" * 8)
-    notes = files.collect(first, before, root, "a.ipynb")
+    writes = {"big.pth": b"x" * 11, "a.pth": b"x" * 8, "b.pth": b"x" * 8}
+    notes = ran(files, root, copy_of(root, tmp_path / "first"), "a.ipynb", writes)
     assert files.written_by == {"a.pth": "a.ipynb"}
     assert [note.split(",")[0] for note in notes] == ["b.pth", "big.pth"]
 
 
 def test_a_link_in_the_way_stops_the_copy_instead_of_being_followed(tmp_path: Path) -> None:
     root, files = submission(tmp_path), carried(tmp_path)
-    first = copy_of(root, tmp_path / "first")
-    before = listing(first)
-    (first / "saved_model" / "resnet.pth").write_bytes(b"trained here")
-    files.collect(first, before, root, "a.ipynb")
+    ran(
+        files, root, copy_of(root, tmp_path / "first"), "a.ipynb", {"saved_model/resnet.pth": b"trained here"}
+    )
     second = copy_of(root, tmp_path / "second")
     (second / "saved_model" / "committed.pth").unlink()
     (second / "saved_model").rmdir()
