@@ -7,7 +7,6 @@ verdicts into points. A broken or hostile submission still ends in a written res
 from __future__ import annotations
 
 import functools
-import json
 import platform
 import shutil
 import sys
@@ -24,7 +23,8 @@ from grader import __version__
 from grader.checks import evaluate, uniform_outcomes
 from grader.checks.files import carried_files
 from grader.coursedata.quick import QuickPlan, plan_notebook, quick_subset
-from grader.errors import GraderError
+from grader.coursedata.show import read_manifest
+from grader.errors import DataSourceError, GraderError
 from grader.evidence.bundle import Evidence, Labels, NotebookEvidence
 from grader.evidence.consistency import claim_findings, outcome_findings
 from grader.evidence.environment import environment_findings
@@ -207,10 +207,9 @@ def _labels(data_dir: Path | None) -> Labels:
 
 def _data_term(data_dir: Path) -> str | None:
     """The term the course data was built for, from its manifest; None when there is none to read."""
-    manifest = data_dir / layout.HIDDEN_DIR / layout.MANIFEST
     try:
-        term = json.loads(manifest.read_text()).get("term")
-    except (OSError, ValueError, AttributeError):
+        term = read_manifest(data_dir).get("term")
+    except (DataSourceError, OSError, ValueError, AttributeError):
         return None
     return term if isinstance(term, str) else None
 
