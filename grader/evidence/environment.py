@@ -20,6 +20,8 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.execute.inkernel.colab_stub import COLAB_EVENT
+from grader.execute.inkernel.cuda_on_cpu import EVENT as CUDA_EVENT
 from grader.execute.report import ExecutionReport
 from grader.records import Finding
 
@@ -113,10 +115,6 @@ def _carries_anywhere(submission: Path, name: str) -> bool:
     return _carries(submission, name) or any(
         _carries(folder, name) for folder in submission.rglob("*") if folder.is_dir()
     )
-
-
-COLAB_EVENT = "colab"  # the guard's event kind for a Colab call it stood in for
-CUDA_EVENT = "cuda-on-cpu"  # the guard's event kind for a CUDA call it ran on the CPU
 
 
 # event kind -> (finding kind, how the finding opens, how it ends) for what the run did in place of the
