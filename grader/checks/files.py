@@ -6,6 +6,7 @@ from pathlib import Path
 
 from grader.checks.common import failed, missing_notebook, passed
 from grader.evidence.bundle import Evidence, NotebookEvidence
+from grader.execute import ExecutionReport
 from grader.execute.sandbox import SANDBOX_WORK_DIR
 from grader.records import CheckOutcome
 from grader.rubric.item import Item
@@ -65,8 +66,12 @@ def _carried(nb: NotebookEvidence, event: dict) -> bool:
     detail = str(event.get("detail", ""))
     if nb.run is None or not detail.startswith("/"):  # a blocked download names a model or a URL
         return False
-    work = str(Path(nb.run.notebook).parent)
-    return nb.run.sandboxed or detail.startswith((f"{SANDBOX_WORK_DIR}/", f"{work}/"))
+    return nb.run.sandboxed or detail.startswith(_work_roots(nb.run))
+
+
+def _work_roots(run: ExecutionReport) -> tuple[str, str]:
+    """The run's work folder as the guard may name it: the sandbox's path, and the host's (unsandboxed)."""
+    return f"{SANDBOX_WORK_DIR}/", f"{Path(run.notebook).parent}/"
 
 
 def carried_files(nb: NotebookEvidence) -> dict[str, str]:
@@ -74,7 +79,7 @@ def carried_files(nb: NotebookEvidence) -> dict[str, str]:
     the work folder, where the submission's own copy of the file lies."""
     if nb.run is None:
         return {}
-    roots = (f"{SANDBOX_WORK_DIR}/", f"{Path(nb.run.notebook).parent}/")
+    roots = _work_roots(nb.run)
     found = {}
     for event in _blocked_events(nb):
         detail = str(event.get("detail", ""))
