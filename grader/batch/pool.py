@@ -2,8 +2,9 @@
 
 Each worker (``grader.batch.worker``) is fed by a thread of this process. A worker that crashes, is killed
 or outlives the submission's time limit fails only that submission: its answer is an error with the reason,
-and a fresh worker takes the next one. Workers are pinned round-robin to the GPUs given, through
-``CUDA_VISIBLE_DEVICES``, several per GPU if asked.
+and a fresh worker takes the next one. Each worker is pinned to one of the GPUs given, through
+``CUDA_VISIBLE_DEVICES``, by the batch's ``GpuPlacer`` (at most ``per_gpu`` on each, the most free memory
+first).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from grader.batch.gpus import GpuPlacer
 from grader.batch.layouts import Submission
 from grader.batch.worker import options_to_json
 from grader.pipeline import GradeOptions
@@ -48,7 +50,7 @@ class _Shared:
     options: dict[str, Any]
     timeout_s: float
     log_dir: Path
-    gpus: list[str]
+    placer: GpuPlacer | None
     stop: threading.Event = field(default_factory=threading.Event)
     workers: list[_Worker] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,7 +66,7 @@ class WorkerPool:
         options: GradeOptions,
         *,
         workers: int,
-        gpus: list[str],
+        placer: GpuPlacer | None,
         grade_fn: str,
         timeout_s: float,
         log_dir: Path,
@@ -76,7 +78,7 @@ class WorkerPool:
             options=options_to_json(options),
             timeout_s=timeout_s,
             log_dir=log_dir,
-            gpus=gpus,
+            placer=placer,
         )
         for job in jobs:
             self._shared.jobs.put(job)
@@ -84,7 +86,7 @@ class WorkerPool:
             threading.Thread(
                 target=_feed, args=(slot, self._shared), name=f"batch-worker-{slot}", daemon=True
             )
-            for slot in range(min(workers, len(jobs)))
+            for slot in range(min(workers, len(jobs), placer.capacity if placer else workers))
         ]
         self._pending = {job.sub.student_id: job for job in jobs}
 
@@ -122,13 +124,24 @@ class _Worker:
 
     def __init__(self, shared: _Shared, slot: int) -> None:
         env = dict(os.environ, GRADER_BATCH_PARENT_PID=str(os.getpid()))
-        if shared.gpus:
-            env["CUDA_VISIBLE_DEVICES"] = shared.gpus[slot % len(shared.gpus)]
+        self.placer = shared.placer
+        self.gpu = shared.placer.take() if shared.placer else None
+        if self.gpu is not None:
+            # the order NVML numbers GPUs by, so that an index means the same GPU to NVML and to CUDA
+            env.update(CUDA_VISIBLE_DEVICES=self.gpu, CUDA_DEVICE_ORDER="PCI_BUS_ID")
         self.log_path = shared.log_dir / f"worker-{slot}.log"
+        try:
+            self.proc = self._start(shared, env)
+        except BaseException:
+            self._give_back_gpu()
+            raise
+        self.timed_out = False
+
+    def _start(self, shared: _Shared, env: dict[str, str]) -> subprocess.Popen[str]:
         with open(self.log_path, "a", encoding="utf-8") as log:
             # The worker dies with the thread that started it (PR_SET_PDEATHSIG), so each feeding thread
             # starts its own worker and closes it before it ends.
-            self.proc = subprocess.Popen(
+            return subprocess.Popen(
                 [sys.executable, "-m", "grader.batch.worker", shared.grade_fn],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -138,7 +151,6 @@ class _Worker:
                 encoding="utf-8",
                 bufsize=1,
             )
-        self.timed_out = False
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -160,6 +172,7 @@ class _Worker:
 
     def death(self, timeout_s: float) -> str:
         code = self.proc.wait()
+        self._give_back_gpu()
         if self.timed_out:
             why = f"grading took longer than {timeout_s:g} s and was stopped"
         elif code < 0:
@@ -175,6 +188,7 @@ class _Worker:
         if self.alive():
             self.proc.kill()
         self.proc.wait()
+        self._give_back_gpu()
 
     def close(self) -> None:
         try:
@@ -182,6 +196,13 @@ class _Worker:
             self.proc.wait(timeout=_CLOSE_TIMEOUT_S)
         except (OSError, subprocess.TimeoutExpired):
             self.kill()
+        self._give_back_gpu()
+
+    def _give_back_gpu(self) -> None:
+        """The worker's place on its GPU, for the next worker; once, however the worker ended."""
+        if self.placer is not None and self.gpu is not None:
+            self.placer.release(self.gpu)
+            self.gpu = None
 
     def _time_out(self) -> None:
         self.timed_out = True
@@ -200,6 +221,8 @@ def _feed(slot: int, shared: _Shared) -> None:
             job.started = time.perf_counter()
             try:
                 if worker is None or not worker.alive():
+                    if worker is not None:  # died between two jobs: its place on its GPU is free again
+                        worker.kill()
                     worker = _Worker(shared, slot)
                     with shared.lock:
                         shared.workers.append(worker)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any
 from tqdm import tqdm
 
 from grader import __version__
+from grader.batch.gpus import GpuPlacer
 from grader.batch.layouts import Submission, discover_submissions, stage_submission
 from grader.batch.pool import Job, WorkerPool
 from grader.batch.resume import BATCH_DIR, BATCH_ERROR, exclusive, finished_result, overlaps
@@ -52,6 +54,7 @@ def grade_batch(
     *,
     workers: int = 1,
     gpus: list[str] | None = None,
+    per_gpu: int | None = None,
     grade_fn: str = DEFAULT_GRADE_FN,
     submission_timeout_s: float | None = None,
     similarity_threshold: float | None = 0.6,
@@ -61,17 +64,25 @@ def grade_batch(
 ) -> BatchSummary:
     """Grade every submission under INPUT_DIR into ``options.out_dir`` and write ``batch-summary.json``.
 
-    GRADE_FN (``module:function``, called as ``function(src, options)``) is what each worker runs, the
-    pipeline by default. SUBMISSION_TIMEOUT_S bounds one submission (default: the rubric's notebook limits
-    of the mode, summed, plus ten minutes; ten minutes in static mode). SIMILARITY_THRESHOLD: pairs of
-    notebooks at least that similar go to ``similarity.json`` at the end (None: no similarity pass), the
-    code of TEMPLATE (a folder of notebooks; default: the rubric's ``template``) not counting. REPORTS: write
-    the class dashboard and the gradebook at the end, when ``grader.report`` is installed.
+    GPUS pins each worker to one GPU (``CUDA_VISIBLE_DEVICES``); PER_GPU caps the workers on each GPU and
+    makes WORKERS that many per GPU, each new one placed on the GPU with the most free memory (default:
+    WORKERS spread evenly). GRADE_FN (``module:function``, called as ``function(src, options)``) is what each
+    worker runs, the pipeline by default. SUBMISSION_TIMEOUT_S bounds one submission (default: the rubric's
+    notebook limits of the mode, summed, plus ten minutes; ten minutes in static mode). SIMILARITY_THRESHOLD:
+    pairs of notebooks at least that similar go to ``similarity.json`` at the end (None: no similarity pass),
+    the code of TEMPLATE (a folder of notebooks; default: the rubric's ``template``) not counting. REPORTS:
+    write the class dashboard and the gradebook at the end, when ``grader.report`` is installed.
     """
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     if workers < 1:
         raise GraderError(f"--workers must be at least 1, not {workers}")
+    if per_gpu is not None:
+        if not gpus:
+            raise GraderError("--per-gpu needs --gpus: the GPUs the workers are placed on, e.g. --gpus 0,1")
+        if per_gpu < 1:
+            raise GraderError(f"--per-gpu must be at least 1, not {per_gpu}")
+        workers = per_gpu * len(gpus)
     rubric = load_rubric(resolve_rubric(options.rubric))
     options.check()
     if similarity_threshold is not None:  # before the class is graded, not after
@@ -87,7 +98,19 @@ def grade_batch(
         timeout_s = submission_timeout_s or default_timeout_s(rubric, options.mode)
         interrupted = False
         try:
-            run_jobs(todo, entries, rubric, options, workers, gpus or [], grade_fn, timeout_s, progress)
+            run_jobs(
+                todo,
+                entries,
+                rubric,
+                options,
+                workers,
+                gpus or [],
+                grade_fn,
+                timeout_s,
+                progress,
+                per_gpu=per_gpu,
+                notes=notes,
+            )
         except KeyboardInterrupt:
             interrupted = True
         summary = finish_batch(
@@ -233,16 +256,23 @@ def run_jobs(
     *,
     log_dir: Path | None = None,
     on_entry: Callable[[BatchEntry], None] | None = None,
+    per_gpu: int | None = None,
+    notes: list[str] | None = None,
 ) -> None:
     """Grades TODO in a worker pool, recording each answer in ENTRIES (and passing it to ON_ENTRY) as it
-    comes; LOG_DIR holds the workers' logs (default ``OUT/.batch``)."""
+    comes; LOG_DIR holds the workers' logs (default ``OUT/.batch``). With GPUS, at most PER_GPU workers
+    share each (default: WORKERS spread evenly); how they were placed goes to NOTES."""
     if not todo:
         return
+    placer = None
+    if gpus:
+        per = per_gpu or math.ceil(workers / len(gpus))
+        placer = GpuPlacer.with_nvml(gpus, per, notes if notes is not None else [])
     pool = WorkerPool(
         todo,
         options,
         workers=workers,
-        gpus=gpus,
+        placer=placer,
         grade_fn=grade_fn,
         timeout_s=timeout_s,
         log_dir=log_dir or Path(options.out_dir) / BATCH_DIR,

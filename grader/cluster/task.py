@@ -72,5 +72,6 @@ class ShareTask(submitit.helpers.Checkpointable):
                     progress=False,
                     log_dir=log_dir,
                     on_entry=note,
+                    per_gpu=share.per_gpu if gpus else None,
                 )
         return {"share": share.index, "graded": len(todo), "skipped": len(share.jobs) - len(todo)}

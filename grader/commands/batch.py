@@ -33,7 +33,7 @@ def batch(args: argparse.Namespace) -> int:
         if args.cluster == "slurm":
             summary = grade_on_slurm(Path(args.input), options, slurm_options(args), **common)
         else:
-            summary = grade_batch(Path(args.input), options, gpus=gpus, **common)
+            summary = grade_batch(Path(args.input), options, gpus=gpus, per_gpu=args.per_gpu, **common)
     except KeyboardInterrupt:
         if args.cluster == "slurm":
             print(
@@ -60,7 +60,7 @@ def slurm_options(args: argparse.Namespace) -> SlurmOptions:
         partition=args.partition,
         tasks=args.tasks,
         gpus_per_task=args.gpus_per_task,
-        per_gpu=args.per_gpu,
+        per_gpu=args.per_gpu if args.per_gpu is not None else default_of(SlurmOptions, "per_gpu"),
         time_limit_min=args.time_limit,
         mem_gb=args.mem_gb,
     )
@@ -103,7 +103,15 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--gpus",
         default=default_of(grade_batch, "gpus"),
-        help="GPU ids the workers are pinned to round-robin, e.g. 0,1 (default: all)",
+        help="GPU ids the workers are pinned to, e.g. 0,1 (default: no pinning, every GPU visible)",
+    )
+    parser.add_argument(
+        "--per-gpu",
+        type=int,
+        metavar="K",
+        help="at most K notebooks on each GPU at once: K workers per GPU of --gpus, each new one on the GPU "
+        "with the most free memory (NVML); with --cluster, workers on each task's GPUs in full mode "
+        f"(default: --workers spread over --gpus; with --cluster {default_of(SlurmOptions, 'per_gpu')})",
     )
     parser.add_argument(
         "--timeout-s",
@@ -147,12 +155,6 @@ def register(verbs: argparse._SubParsersAction) -> None:
         default=default_of(SlurmOptions, "gpus_per_task"),
         help="GPUs of each task in full mode (default %(default)s); in static and quick mode each task "
         "takes --workers CPUs",
-    )
-    cluster.add_argument(
-        "--per-gpu",
-        type=int,
-        default=default_of(SlurmOptions, "per_gpu"),
-        help="workers sharing each GPU in full mode (default %(default)s)",
     )
     cluster.add_argument(
         "--time-limit",
