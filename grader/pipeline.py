@@ -6,15 +6,17 @@ verdicts into points. A broken or hostile submission still ends in a written res
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import platform
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import nbformat
 import numpy as np
@@ -58,6 +60,9 @@ from grader.static import load_notebook, parse_stored_outputs, scan_notebook
 from grader.static.checkpoints import published_match, tensor_shapes
 from grader.static.predictions import PredictionsError, course_sample, read_predictions
 from tools import layout
+
+# what PyTorch's CUDA allocator says when the GPU's memory is exhausted (a plain RuntimeError in old releases)
+_CUDA_OOM = "CUDA out of memory"
 
 
 @dataclass(frozen=True)
@@ -227,6 +232,7 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
     quick = options.mode == "quick"
     cache = options.cache_dir or options.out_dir / ".cache"
     turns = Turns(cache)
+    gpu_turns = Turns(cache / f"gpu-{_pinned_gpu()}")  # the notebooks sharing this worker's GPU
     data_dir = quick_subset(options.data_dir, rubric.quick.subset, cache) if quick else options.data_dir
     run_labels = _labels(data_dir)  # a budget changes how many training images a run gets, never these
     evidence.labels.val, evidence.labels.run_test = run_labels.val, run_labels.test
@@ -240,18 +246,18 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
             continue
         plan = plan_notebook(nb.loaded.nb, rubric.quick, key) if quick else None
         run_data = quick_subset(options.data_dir, plan.subset, cache) if plan else data_dir
-        with turns.shared():
+        with turns.shared(), gpu_turns.shared():
             attempt = _attempt(rubric, nb, options, sub_out, run_data, plan, key, carried)
-        if _retry_due(attempt.run):
+        retry = _retry_due(attempt.run)
+        if retry is not None:
             first = attempt.run
             attempt.fresh.cancel()
-            with turns.alone():
+            # a slow run gets the machine to itself; one out of GPU memory gets its GPU to itself
+            alone = turns.alone() if retry == "timeout" else _alone_on_gpu(turns, gpu_turns)
+            with alone:
                 attempt = _attempt(rubric, nb, options, sub_out, run_data, plan, f"{key}.retry", carried)
             attempt.run.attempts = [_attempt_summary(first)]
-            attempt.run.notes.append(
-                f"the first attempt ended in {first.status} ({first.message}) while making progress; it was "
-                f"run again with no other notebook running, and this is the second attempt's result"
-            )
+            attempt.run.notes.append(_retry_note(first, retry))
         nb.run, fresh = attempt.run, attempt.fresh
         nb.run.notes += attempt.carry_notes + carried.collect(
             attempt.work, attempt.before, nb.path.parent, nb.path.name
@@ -269,9 +275,45 @@ def _run_notebooks(evidence: Evidence, options: GradeOptions, sub_out: Path) -> 
             fresh.cancel()
 
 
-def _retry_due(run: ExecutionReport) -> bool:
-    """A wall-clock limit hit by a run that was making progress: on a loaded machine, it may just be slow."""
-    return run.status in ("cell-timeout", "notebook-timeout") and bool(run.progressing)
+def _retry_due(run: ExecutionReport) -> Literal["timeout", "gpu-memory"] | None:
+    """Why the run is owed a second attempt alone, if it is: a wall-clock limit hit while making progress (on
+    a loaded machine it may just be slow), or the GPU's memory exhausted (other notebooks share the GPU)."""
+    if run.status in ("cell-timeout", "notebook-timeout") and run.progressing:
+        return "timeout"
+    if run.status == "cell-error" and gpu_out_of_memory(run):
+        return "gpu-memory"
+    return None
+
+
+def gpu_out_of_memory(run: ExecutionReport) -> bool:
+    """The failed cell raised PyTorch's out-of-memory error (``torch.OutOfMemoryError``, or a RuntimeError
+    saying "CUDA out of memory" in older releases), as the kernel reported it."""
+    error = run.error
+    return error is not None and (error.name == "OutOfMemoryError" or _CUDA_OOM in error.value)
+
+
+@contextlib.contextmanager
+def _alone_on_gpu(machine: Turns, gpu: Turns) -> Iterator[None]:
+    """The GPU to itself: other notebooks go on elsewhere on the machine (the machine's lock comes first, in
+    every worker, so no two workers wait for each other)."""
+    with machine.shared(), gpu.alone():
+        yield
+
+
+def _retry_note(first: ExecutionReport, why: str) -> str:
+    if why == "timeout":
+        alone = "while making progress; it was run again with no other notebook running"
+    else:
+        alone = f"out of GPU memory; it was run again with no other notebook on GPU {_pinned_gpu()}"
+    return (
+        f"the first attempt ended in {first.status} ({first.message}) {alone}, and this is the second "
+        "attempt's result"
+    )
+
+
+def _pinned_gpu() -> str:
+    """The GPU this process is pinned to (a batch worker's ``CUDA_VISIBLE_DEVICES``), or "all"."""
+    return os.environ.get("CUDA_VISIBLE_DEVICES", "").strip() or "all"
 
 
 def _attempt_summary(run: ExecutionReport) -> dict[str, Any]:
