@@ -61,6 +61,17 @@ KERNEL_MEMORY_HEADROOM_MB = 256
 ADDRESS_SPACE_HEADROOM_MB = 4096
 OPEN_FILES = 4096
 MIB = 1024 * 1024
+# What a GPU run needs of the host: every NVIDIA device node (the GPUs, nvidiactl, nvidia-uvm and its tools,
+# nvidia-modeset, the nvidia-caps folder that MIG uses), and the folders of the driver's user-space
+# libraries, which are not part of CUDA's pip wheels: the driver API, NVML, the PTX JIT and NVVM compilers
+GPU_DEVICES = "/dev/nvidia*"
+GPU_LIBRARIES = (
+    "libcuda.so",
+    "libnvidia-ml.so",
+    "libnvidia-ptxjitcompiler.so",
+    "libnvidia-nvvm.so",
+    "libcudadebugger.so",
+)
 
 
 @dataclass(frozen=True)
@@ -103,8 +114,11 @@ def sandbox_env(spec: SandboxSpec, home: str = SANDBOX_HOME) -> dict[str, str]:
         "MPLBACKEND": "Agg",
         "OMP_NUM_THREADS": threads,
         "MKL_NUM_THREADS": threads,
+        # the GPU this grading process is pinned to (a batch worker's), numbered as NVML numbers it
         "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "0") if spec.gpu else "",
     }
+    if spec.gpu:
+        env["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"
     gpu_libs = _gpu_library_dirs() if spec.gpu else []
     if gpu_libs:
         env["LD_LIBRARY_PATH"] = ":".join(gpu_libs)
@@ -113,21 +127,40 @@ def sandbox_env(spec: SandboxSpec, home: str = SANDBOX_HOME) -> dict[str, str]:
 
 @functools.cache
 def _gpu_library_dirs() -> list[str]:
-    """Folders of the NVIDIA driver libraries, as the dynamic loader and LD_LIBRARY_PATH know them."""
-    dirs: list[str] = []
+    """Folders of the NVIDIA driver libraries on this host."""
     try:
         listing = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, timeout=10).stdout
     except (OSError, subprocess.SubprocessError):
         listing = ""
-    candidates = [line.split("=>")[-1].strip() for line in listing.splitlines() if "libcuda.so" in line]
-    for folder in os.environ.get("LD_LIBRARY_PATH", "").split(":"):
-        if folder and glob.glob(os.path.join(folder, "libcuda.so*")):
-            candidates.append(os.path.join(folder, "libcuda.so"))
+    return gpu_library_dirs(listing, os.environ.get("LD_LIBRARY_PATH", ""))
+
+
+def gpu_library_dirs(ldconfig_listing: str, ld_library_path: str) -> list[str]:
+    """The folders holding any of ``GPU_LIBRARIES``, as the dynamic loader's cache (``ldconfig -p``) and
+    LD_LIBRARY_PATH name them, links resolved, each once."""
+    candidates = [
+        line.split("=>")[-1].strip()
+        for line in ldconfig_listing.splitlines()
+        if "=>" in line and any(lib in line.split("=>")[0] for lib in GPU_LIBRARIES)
+    ]
+    for folder in ld_library_path.split(":"):
+        if folder and any(glob.glob(os.path.join(folder, f"{lib}*")) for lib in GPU_LIBRARIES):
+            candidates.append(os.path.join(folder, GPU_LIBRARIES[0]))
+    dirs: list[str] = []
     for lib in candidates:
         folder = _real(os.path.dirname(lib))
         if folder not in dirs and os.path.isdir(folder):
             dirs.append(folder)
     return dirs
+
+
+def gpu_device_binds(pattern: str) -> list[str]:
+    """``--dev-bind`` of each NVIDIA device node PATTERN matches (and the nvidia-caps folder), read-write as
+    CUDA opens them."""
+    argv: list[str] = []
+    for device in sorted(glob.glob(pattern)):
+        argv += ["--dev-bind", device, device]
+    return argv
 
 
 def _data_binds(data_dir: Path, mount: str) -> list[str]:
@@ -206,8 +239,7 @@ def bwrap_options(spec: SandboxSpec, passwd_fd: int, group_fd: int) -> list[str]
         argv += ["--setenv", key, value]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     if spec.gpu:
-        for device in sorted(glob.glob("/dev/nvidia*")):
-            argv += ["--dev-bind", device, device]
+        argv += gpu_device_binds(GPU_DEVICES)
     for folder in TMPFS_MOUNTS:  # tmpfs pages are memory: the sizes cap them, the memory cgroup counts them
         argv += ["--size", str(spec.max_disk_mb * MIB), "--tmpfs", folder]
     argv += ["--remount-ro", "/dev", "--dir", SANDBOX_HOME]
