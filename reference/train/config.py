@@ -22,6 +22,8 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 0.05
     momentum: float = 0.9
+    nesterov: bool = False
+    label_smoothing: float = 0.0
     weight_decay: float = 5e-4
     l1: float = 0.0
     schedule: str = "onecycle"
@@ -54,6 +56,8 @@ class TrainConfig:
             problems.append("l1 replaces the L2 penalty: set weight_decay=0 when l1 > 0")
         if self.crop_padding < 0 or not 0.0 <= self.flip_prob <= 1.0:
             problems.append("crop_padding must be >= 0 and flip_prob within [0, 1]")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            problems.append("label_smoothing must lie within [0, 1)")
         if not 0.0 < self.warmup_fraction < 1.0:
             problems.append("warmup_fraction must lie strictly between 0 and 1")
         if list(self.milestones) != sorted(set(self.milestones)):

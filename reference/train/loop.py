@@ -51,7 +51,7 @@ def train_epoch(
         x = normalize(augment(images, config.crop_padding, config.flip_prob, generator), fmt)
         with autocast(device):
             logits = net(x)
-        loss, ce = objective(logits, labels, params, config.l1)
+        loss, ce = objective(logits, labels, params, config.l1, config.label_smoothing)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -81,7 +81,11 @@ def train(
         train_split = to_device(data.train_images, data.train_labels, device)
         val_split = to_device(data.val_images, data.val_labels, device)
         optimizer = torch.optim.SGD(
-            model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+            model.parameters(),
+            lr=config.lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=config.weight_decay,
         )
         steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
         scheduler = build_scheduler(optimizer, config, steps_per_epoch)

@@ -14,10 +14,18 @@ def l1_penalty(parameters: Iterable[torch.Tensor]) -> torch.Tensor:
 
 
 def objective(
-    logits: torch.Tensor, targets: torch.Tensor, parameters: list[torch.Tensor], l1: float
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    parameters: list[torch.Tensor],
+    l1: float,
+    label_smoothing: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(loss to backpropagate, plain cross-entropy to report)."""
+    """(loss to backpropagate, plain cross-entropy to report: smoothing changes what is optimised, not the
+    figure compared across runs)."""
     ce = F.cross_entropy(logits.float(), targets)
+    loss = ce
+    if label_smoothing > 0.0:
+        loss = F.cross_entropy(logits.float(), targets, label_smoothing=label_smoothing)
     if l1 == 0.0:
-        return ce, ce
-    return ce + l1 * l1_penalty(parameters), ce
+        return loss, ce
+    return loss + l1 * l1_penalty(parameters), ce

@@ -141,3 +141,13 @@ def test_project2_refuses_a_single_step(
 def test_band_skips_nan_and_truncates() -> None:
     low, high = project2.band([np.array([1.0, np.nan, 3.0]), np.array([2.0, 5.0])])
     assert low.tolist() == [1.0, 5.0] and high.tolist() == [2.0, 5.0]
+
+
+def test_lab3_fast_recipe_runs_on_the_cpu_without_compiling(tmp_path: Path, one_thread: None, capsys) -> None:
+    course = make_course_dir(tmp_path / "data")
+    results = _run("lab3", course, tmp_path / "fast", "--recipe", "fast", "--epochs", "2")
+    recipe = results["recipe"]
+    assert (recipe["schedule"], recipe["batch_size"], recipe["nesterov"]) == ("onecycle", 512, True)
+    assert recipe["label_smoothing"] == 0.1 and recipe["compile"] is False  # no compile on the CPU
+    assert len(results["run"]["epochs"]) == 2
+    assert "s of training" in capsys.readouterr().out  # the time is printed beside the accuracy

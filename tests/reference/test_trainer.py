@@ -115,3 +115,14 @@ def test_predict_returns_int_labels_in_eval_mode_and_restores_training(data: Cou
     assert labels.min() >= 0 and labels.max() <= 9
     assert model.training
     assert predict(model, data.test_images[:0]).shape == (0,)
+
+
+def test_label_smoothing_changes_the_loss_optimised_not_the_one_reported() -> None:
+    logits = torch.tensor([[4.0, 0.0, -1.0], [0.5, 2.0, 0.0]])
+    targets = torch.tensor([0, 1])
+    plain, plain_ce = objective(logits, targets, [], 0.0)
+    smoothed, smoothed_ce = objective(logits, targets, [], 0.0, label_smoothing=0.1)
+    assert torch.equal(plain_ce, smoothed_ce) and torch.equal(plain, plain_ce)
+    assert smoothed > plain  # confident right answers cost more once the targets are smoothed
+    with pytest.raises(ValueError, match="label_smoothing"):
+        TrainConfig(label_smoothing=1.0)
