@@ -31,6 +31,7 @@ from grader.evidence.environment import environment_findings
 from grader.execute import ExecutionReport, SandboxSpec, run_notebook, sandbox_available
 from grader.execute.carryover import CarriedFiles, Listing, listing
 from grader.execute.evaluation import WAIT_MARGIN_S, FreshProcess
+from grader.execute.host import Transport, kernel_transport
 from grader.execute.turns import Turns
 from grader.intake import (
     ExpectedFile,
@@ -69,6 +70,7 @@ class GradeOptions:
     sandbox: bool = True
     gpu: bool | None = None  # None: use the GPU when /dev/nvidia0 exists
     cache_dir: Path | None = None  # where quick mode keeps its data subset (default OUT/.cache)
+    kernel_transport: Transport | None = None  # unsandboxed runs only (None: grader.execute.host decides)
 
     def check(self) -> None:
         """What would fail every submission; a batch reports them once, before any worker starts."""
@@ -81,6 +83,10 @@ class GradeOptions:
                 "bubblewrap (bwrap) is not available, so student code cannot be sandboxed: install it (make "
                 "setup does, as root) or pass --no-sandbox to run unsandboxed, which the report will say"
             )
+        try:
+            kernel_transport(self.sandbox, self.kernel_transport)
+        except ValueError as exc:
+            raise GraderError(str(exc)) from None
 
 
 def grade_submission(src: Path, options: GradeOptions) -> Result:
@@ -214,6 +220,10 @@ def _data_term(data_dir: Path) -> str | None:
     return term if isinstance(term, str) else None
 
 
+def _transport(options: GradeOptions) -> Transport:
+    return kernel_transport(options.sandbox, options.kernel_transport)
+
+
 def _gpu_present() -> bool:
     return Path("/dev/nvidia0").exists()
 
@@ -338,6 +348,7 @@ def _attempt(
             epoch_setting=rubric.quick.epochs_setting,
             sandboxed=options.sandbox,
             inherited=inherited,
+            transport=options.kernel_transport,
         )
     except BaseException:
         fresh.cancel()
@@ -444,6 +455,7 @@ def _finish(
             "platform": platform.platform(),
             "gpu": _gpu_present() if options.gpu is None else options.gpu,
             "seed": seed,
+            **({} if options.mode == "static" else {"kernel_transport": _transport(options)}),
         },
     )
     write_result(result, sub_out / RESULT_FILE)

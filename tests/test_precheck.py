@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from grader.cli import main
+from grader.execute.host import TRANSPORT_ENV
 from grader.paths import REFERENCE_NOTEBOOKS
 from grader.precheck import course_data_view
-from tests.paths import STUDENT_TEMPLATE
+from grader.records import RESULT_FILE, read_result
+from tests.paths import REPO_ROOT, STUDENT_TEMPLATE
 from tests.student_data import CourseDataFactory, student_data
 from tools import layout
 
@@ -81,3 +87,43 @@ def test_the_reference_solution_passes(course_zips: Path, tmp_path: Path, capsys
     assert sorted(p.name for p in (homework / "data").iterdir()) == sorted(
         p.name for p in course_zips.iterdir()
     )
+
+
+@pytest.fixture(scope="module")
+def blank_precheck(course_zips: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The blank template pre-checked twice: as usual (in the sandbox where there is one), and as on a
+    student's laptop: a PATH without bwrap and the kernel forced onto TCP, in a process of its own."""
+    root = tmp_path_factory.mktemp("blank")
+    homework = root / "homework"
+    shutil.copytree(STUDENT_TEMPLATE, homework, symlinks=False)
+    shutil.copytree(course_zips, homework / "data")
+    assert main(["precheck", str(homework), "--out", str(root / "usual")]) == 1
+    empty_path = root / "bin"  # nothing on it: no bwrap, as on macOS, Windows or Colab
+    empty_path.mkdir()
+    env = {**os.environ, "PATH": str(empty_path), TRANSPORT_ENV: "tcp", "PYTHONPATH": str(REPO_ROOT)}
+    laptop = subprocess.run(
+        [sys.executable, "-m", "grader", "precheck", str(homework), "--out", str(root / "laptop")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert laptop.returncode == 1, laptop.stderr[-2000:]
+    return {
+        "usual": read_result(root / "usual" / "homework" / RESULT_FILE),
+        "laptop": read_result(root / "laptop" / "homework" / RESULT_FILE),
+        "printed": laptop.stdout,
+    }
+
+
+@pytest.mark.slow
+def test_without_bwrap_and_over_tcp_the_verdicts_are_the_usual_ones(blank_precheck: dict[str, Any]) -> None:
+    usual, laptop = blank_precheck["usual"], blank_precheck["laptop"]
+    assert laptop.sandboxed is False and laptop.environment["kernel_transport"] == "tcp"
+    assert [(c.id, c.status, c.message) for c in laptop.checks] == [
+        (c.id, c.status, c.message) for c in usual.checks
+    ]
+    assert any(c.status == "fail" for c in laptop.checks)  # the comparison covers failures, not only passes
+    first = blank_precheck["printed"].splitlines()[0]
+    assert first.startswith("NOTE: no sandbox here (bubblewrap (bwrap) is not installed")
+    assert "your own code on your own machine" in first and "kernel over tcp" in first
