@@ -50,6 +50,7 @@ from grader.records import (
     Finding,
     Mode,
     Result,
+    RunOutcome,
     write_result,
 )
 from grader.rubric import load_rubric, resolve_rubric
@@ -136,7 +137,22 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
     _copy_artifacts(evidence, sub_out)
     # what the runs wrote (checkpoints, or a hostile notebook's junk) goes; their notebooks and logs stay
     shutil.rmtree(sub_out / RUNS_DIR, ignore_errors=True)
-    return finish(outcomes, format_ok, _seed(evidence))
+    return finish(outcomes, format_ok, _seed(evidence), runs=_run_outcomes(evidence))
+
+
+def _run_outcomes(evidence: Evidence) -> dict[str, RunOutcome]:
+    """How each notebook's run ended, where and on what, for the report's causes."""
+    return {
+        key: RunOutcome(
+            notebook=nb.spec.filename,
+            status=nb.run.status,
+            message=nb.run.message,
+            cell=nb.run.failed_cell,
+            error=f"{nb.run.error.name}: {nb.run.error.value}" if nb.run.error else None,
+        )
+        for key, nb in evidence.notebooks.items()
+        if nb.run is not None
+    }
 
 
 def _rejected(rubric: Rubric, mode: Mode) -> dict[str, CheckOutcome]:
@@ -402,6 +418,7 @@ def build_result(
     deductions: Sequence[str] = (),
     sandboxed: bool | None = None,
     timings: dict[str, float] | None = None,
+    runs: dict[str, RunOutcome] | None = None,
 ) -> Result:
     """The one place outcomes are scored into a record, for a graded submission and for one the batch could
     not grade alike, so both always carry the same fields."""
@@ -420,6 +437,7 @@ def build_result(
         sandboxed=sandboxed,
         timings=timings or {},
         environment=environment,
+        runs=runs or {},
     )
 
 
@@ -436,6 +454,7 @@ def _finish(
     format_ok: bool,
     seed: int | None,
     rejection: str | None = None,
+    runs: dict[str, RunOutcome] | None = None,
 ) -> Result:
     timings["total_s"] = time.perf_counter() - started
     result = build_result(
@@ -449,6 +468,7 @@ def _finish(
         deductions=[f"rejected at intake: {rejection}"] if rejection else [],
         sandboxed=None if options.mode == "static" else options.sandbox,
         timings={name: round(seconds, 3) for name, seconds in timings.items()},
+        runs=runs,
         environment={
             "grader": __version__,
             "python": sys.version.split()[0],

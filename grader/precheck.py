@@ -31,6 +31,7 @@ from grader.intake import ExpectedFile, locate_files
 from grader.intake.locate import REPORT_KEY
 from grader.pipeline import GradeOptions, grade_submission
 from grader.records import CheckResult, Result
+from grader.report.causes import group_failures
 from grader.rubric import Item, Rubric, load_rubric, resolve_rubric
 from grader.rubric.catalogue import PREDICTIONS_CHECKS
 from grader.static import load_notebook
@@ -229,7 +230,7 @@ def format_precheck(report: PrecheckReport) -> str:
     ]
     if report.failures:
         lines.append(f"will fail ({len(report.failures)}):")
-        lines += [f"  FAIL {p.id}: {p.message} -- fix: {p.hint}" for p in report.failures]
+        lines += _failure_lines(report)
     if report.todo:
         lines.append(f"to do before you submit ({len(report.todo)}):")
         lines += [f"  TODO {p.id}: {p.message} -- {p.hint}" for p in report.todo]
@@ -246,6 +247,18 @@ def format_precheck(report: PrecheckReport) -> str:
     else:
         lines.append("OK: nothing the pre-check can see will fail (the TAs measure held-out accuracy)")
     return "\n".join(lines)
+
+
+def _failure_lines(report: PrecheckReport) -> list[str]:
+    """Causes first, each with the failures that follow from it collapsed under it, then the rest."""
+    grouped = group_failures(report.result, only={p.id for p in report.failures})
+    lines = []
+    for cause in grouped.causes:
+        lines.append(f"  {cause.headline} -- fix: {_RUNS_HINT}")
+        lines += [f"    FAIL {c.id}: {c.message}" for c in cause.checks]
+    follows = {c.id for cause in grouped.causes for c in cause.checks}
+    lines += [f"  FAIL {p.id}: {p.message} -- fix: {p.hint}" for p in report.failures if p.id not in follows]
+    return lines
 
 
 def _stage(folder: Path, target: Path, skip: list[Path]) -> Path:
@@ -300,6 +313,10 @@ def _predictions_hint(item: Item, rubric: Rubric) -> str:
     return f"write {name} with the header {header}, one row per test image, ids in order, labels 0 to 9"
 
 
+_RUNS_HINT = (
+    "restart the kernel and run all cells: fix the first cell that raises (a left "
+    "`raise NotImplementedError` marks code still to write) and use relative paths such as ./data"
+)
 _HINTS: dict[str, Callable[[Item, Rubric], str]] = {
     "file_present": lambda i, r: "name the file exactly as the handout says and keep it with the others",
     "notebook_valid": lambda i, r: (
@@ -312,10 +329,7 @@ _HINTS: dict[str, Callable[[Item, Rubric], str]] = {
     "no_pretrained": lambda i, r: (
         "train your own network: no pretrained=True or weights=..., torch.hub or downloads"
     ),
-    "runs": lambda i, r: (
-        "restart the kernel and run all cells: fix the first cell that raises (a left "
-        "`raise NotImplementedError` marks code still to write) and use relative paths such as ./data"
-    ),
+    "runs": lambda i, r: _RUNS_HINT,
     "model_shape": lambda i, r: (
         "`net` must map a batch of (N, 3, 32, 32) images to (N, 10) class scores: check "
         "the input size of the first Linear layer"

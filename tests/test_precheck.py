@@ -16,9 +16,13 @@ from grader.execute.host import TRANSPORT_ENV
 from grader.paths import REFERENCE_NOTEBOOKS
 from grader.precheck import course_data_view
 from grader.records import RESULT_FILE, read_result
+from grader.report.causes import group_failures
+from grader.rubric import load_rubric, resolve_rubric
 from tests.paths import REPO_ROOT, STUDENT_TEMPLATE
 from tests.student_data import CourseDataFactory, student_data
 from tools import layout
+
+F20_SPEC = load_rubric(resolve_rubric("ece590-hw2-f20"))
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +67,17 @@ def test_the_blank_template_fails_with_a_fix_for_each_failure(
     shutil.copytree(course_zips, homework / "data")
     assert main(["precheck", str(homework)]) == 1
     printed = capsys.readouterr().out
-    failures = [line for line in printed.splitlines() if line.startswith("  FAIL ")]
-    assert failures and all(" -- fix: " in line for line in failures)
-    assert any(line.startswith("  FAIL lab1.c:") and "NotImplementedError" in line for line in failures)
-    assert any(line.startswith("  FAIL lab1.f.params:") and "62,006" in line for line in failures)
+    lines = printed.splitlines()
+    # each notebook stops at its first `raise NotImplementedError`: that cause leads, with a fix, and the
+    # failures that follow from it are collapsed under it
+    cause = "  Fix this first: lenet5-cifar10.ipynb cell 4 raised NotImplementedError: your code — "
+    at = next(i for i, line in enumerate(lines) if line.startswith(cause))
+    assert " -- fix: " in lines[at] and "checks below depend on it" in lines[at]
+    under = [line for line in lines[at + 1 :] if line.startswith("    FAIL ")]
+    assert any(line.startswith("    FAIL lab1.c:") for line in under)
+    assert any(line.startswith("    FAIL lab1.f.params:") for line in under)
+    alone = [line for line in lines if line.startswith("  FAIL ")]
+    assert all(" -- fix: " in line for line in alone)
     assert "  TODO executed.lenet5:" in printed  # not run yet: a reminder, not a failure
     assert "lab3.b: skipped" in printed and "TAs" in printed
     assert printed.rstrip().splitlines()[-1].startswith("FAILED:")
@@ -127,3 +138,21 @@ def test_without_bwrap_and_over_tcp_the_verdicts_are_the_usual_ones(blank_preche
     first = blank_precheck["printed"].splitlines()[0]
     assert first.startswith("NOTE: no sandbox here (bubblewrap (bwrap) is not installed")
     assert "your own code on your own machine" in first and "kernel over tcp" in first
+
+
+@pytest.mark.slow
+def test_the_blank_templates_failures_follow_from_each_notebooks_first_gap(
+    blank_precheck: dict[str, Any],
+) -> None:
+    result = blank_precheck["usual"]
+    grouped = group_failures(result)
+    # one cause per notebook: each stops at its first `raise NotImplementedError`
+    assert [c.key for c in grouped.causes] == [spec.key for spec in F20_SPEC.notebooks]
+    assert all(
+        c.run.status == "cell-error" and "NotImplementedError" in (c.run.error or "") for c in grouped.causes
+    )
+    lenet = grouped.causes[0]
+    assert {"lab1.c", "lab1.e.optimizer", "lab1.f.params", "lab1.f.learns"} <= {c.id for c in lenet.checks}
+    # every failure that reads a run sits under its notebook's cause; what stands alone reads no run
+    assert all(c.reads_run is None for c in grouped.independent)
+    assert sum(len(c.checks) for c in grouped.causes) >= 10
