@@ -33,6 +33,7 @@ from grader.evidence.environment import environment_findings
 from grader.execute import ExecutionReport, SandboxSpec, run_notebook, sandbox_available
 from grader.execute.carryover import CarriedFiles, Listing, listing
 from grader.execute.evaluation import WAIT_MARGIN_S, FreshProcess
+from grader.execute.host import Transport, kernel_transport
 from grader.execute.turns import Turns
 from grader.intake import (
     ExpectedFile,
@@ -51,6 +52,7 @@ from grader.records import (
     Finding,
     Mode,
     Result,
+    RunOutcome,
     write_result,
 )
 from grader.rubric import load_rubric, resolve_rubric
@@ -74,6 +76,7 @@ class GradeOptions:
     sandbox: bool = True
     gpu: bool | None = None  # None: use the GPU when /dev/nvidia0 exists
     cache_dir: Path | None = None  # where quick mode keeps its data subset (default OUT/.cache)
+    kernel_transport: Transport | None = None  # unsandboxed runs only (None: grader.execute.host decides)
 
     def check(self) -> None:
         """What would fail every submission; a batch reports them once, before any worker starts."""
@@ -86,6 +89,10 @@ class GradeOptions:
                 "bubblewrap (bwrap) is not available, so student code cannot be sandboxed: install it (make "
                 "setup does, as root) or pass --no-sandbox to run unsandboxed, which the report will say"
             )
+        try:
+            kernel_transport(self.sandbox, self.kernel_transport)
+        except ValueError as exc:
+            raise GraderError(str(exc)) from None
 
 
 def grade_submission(src: Path, options: GradeOptions) -> Result:
@@ -135,7 +142,22 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
     _copy_artifacts(evidence, sub_out)
     # what the runs wrote (checkpoints, or a hostile notebook's junk) goes; their notebooks and logs stay
     shutil.rmtree(sub_out / RUNS_DIR, ignore_errors=True)
-    return finish(outcomes, format_ok, _seed(evidence))
+    return finish(outcomes, format_ok, _seed(evidence), runs=_run_outcomes(evidence))
+
+
+def _run_outcomes(evidence: Evidence) -> dict[str, RunOutcome]:
+    """How each notebook's run ended, where and on what, for the report's causes."""
+    return {
+        key: RunOutcome(
+            notebook=nb.spec.filename,
+            status=nb.run.status,
+            message=nb.run.message,
+            cell=nb.run.failed_cell,
+            error=f"{nb.run.error.name}: {nb.run.error.value}" if nb.run.error else None,
+        )
+        for key, nb in evidence.notebooks.items()
+        if nb.run is not None
+    }
 
 
 def _rejected(rubric: Rubric, mode: Mode) -> dict[str, CheckOutcome]:
@@ -217,6 +239,10 @@ def _data_term(data_dir: Path) -> str | None:
     except (DataSourceError, OSError, ValueError, AttributeError):
         return None
     return term if isinstance(term, str) else None
+
+
+def _transport(options: GradeOptions) -> Transport:
+    return kernel_transport(options.sandbox, options.kernel_transport)
 
 
 def _gpu_present() -> bool:
@@ -380,6 +406,7 @@ def _attempt(
             epoch_setting=rubric.quick.epochs_setting,
             sandboxed=options.sandbox,
             inherited=inherited,
+            transport=options.kernel_transport,
         )
     except BaseException:
         fresh.cancel()
@@ -433,6 +460,7 @@ def build_result(
     deductions: Sequence[str] = (),
     sandboxed: bool | None = None,
     timings: dict[str, float] | None = None,
+    runs: dict[str, RunOutcome] | None = None,
 ) -> Result:
     """The one place outcomes are scored into a record, for a graded submission and for one the batch could
     not grade alike, so both always carry the same fields."""
@@ -451,6 +479,7 @@ def build_result(
         sandboxed=sandboxed,
         timings=timings or {},
         environment=environment,
+        runs=runs or {},
     )
 
 
@@ -467,6 +496,7 @@ def _finish(
     format_ok: bool,
     seed: int | None,
     rejection: str | None = None,
+    runs: dict[str, RunOutcome] | None = None,
 ) -> Result:
     timings["total_s"] = time.perf_counter() - started
     result = build_result(
@@ -480,12 +510,14 @@ def _finish(
         deductions=[f"rejected at intake: {rejection}"] if rejection else [],
         sandboxed=None if options.mode == "static" else options.sandbox,
         timings={name: round(seconds, 3) for name, seconds in timings.items()},
+        runs=runs,
         environment={
             "grader": __version__,
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "gpu": _gpu_present() if options.gpu is None else options.gpu,
             "seed": seed,
+            **({} if options.mode == "static" else {"kernel_transport": _transport(options)}),
         },
     )
     write_result(result, sub_out / RESULT_FILE)

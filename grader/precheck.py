@@ -5,11 +5,18 @@ short training), on the course data the student keeps in ``DIR/data`` (the zips,
 loaders unpack there). Hidden labels never take part: held-out checks come out skipped. What only a
 finished submission can have (notebooks saved with their outputs, ``predictions.csv``, the PDF report) is
 listed as "to do before you submit" while it is absent, and as a failure once it is there and wrong.
+
+Students work on laptops and on Colab, where there is no bubblewrap: there the pre-check runs the notebooks
+unsandboxed, as the student's own code on the student's own machine, and says so first, with what else this
+machine lacks (:func:`grader.execute.host.unsandboxed_notes`). The TAs' grader never does that unasked.
 """
 
 from __future__ import annotations
 
+import os
+import platform
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -18,11 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import GraderError
-from grader.execute import sandbox_available
+from grader.execute.host import Transport, kernel_transport, unsandboxed_notes
+from grader.execute.sandbox import sandbox_unavailable_reason
 from grader.intake import ExpectedFile, locate_files
 from grader.intake.locate import REPORT_KEY
 from grader.pipeline import GradeOptions, grade_submission
 from grader.records import CheckResult, Result
+from grader.report.causes import group_failures
 from grader.rubric import Item, Rubric, load_rubric, resolve_rubric
 from grader.rubric.catalogue import PREDICTIONS_CHECKS
 from grader.static import load_notebook
@@ -60,6 +69,8 @@ class PrecheckReport:
     passed: int = 0
     seconds: float = 0.0
     out_dir: Path | None = None
+    # why the notebooks ran unsandboxed, and what this machine lacks besides; empty in the sandbox
+    unsandboxed: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -73,15 +84,24 @@ def precheck(
     *,
     sandbox: bool | None = None,
     out_dir: Path | None = None,
+    transport: Transport | None = None,
 ) -> PrecheckReport:
     """Pre-check the homework in FOLDER. DATA_DIR defaults to ``FOLDER/data``; SANDBOX to whether bubblewrap
-    is there. OUT_DIR, when given, keeps the executed notebooks and logs (else a temporary folder is used)."""
+    is there. OUT_DIR, when given, keeps the executed notebooks and logs (else a temporary folder is used).
+    TRANSPORT forces the unsandboxed kernel's channels (``tcp`` or ``ipc``; default: the platform's)."""
     started = time.perf_counter()
     folder = Path(folder).resolve()
     if not folder.is_dir():
         raise GraderError(f"{folder} is not a folder: give the folder that holds your notebooks")
     spec = load_rubric(resolve_rubric(rubric))
     data_dir = Path(data_dir).resolve() if data_dir is not None else folder / DATA_DIR
+    if os.name == "nt":
+        raise GraderError(
+            "the pre-check cannot run natively on Windows yet: the kernel sends its evidence on inherited "
+            "pipes, which Windows does not pass to a child process; run it in WSL or on Colab"
+        )
+    why_not = _why_unsandboxed(sandbox)
+    sandboxed = why_not is None
     with course_data_view(data_dir) as data, tempfile.TemporaryDirectory(prefix="grader-precheck-") as tmp:
         skip = [data_dir, *([Path(out_dir)] if out_dir else [])]
         staged = _stage(folder, Path(tmp) / folder.name, skip)
@@ -91,12 +111,16 @@ def precheck(
             out_dir=out,
             data_dir=data,
             mode="quick",
-            sandbox=sandbox_available() if sandbox is None else sandbox,
+            sandbox=sandboxed,
             gpu=False,
             cache_dir=Path(tmp) / "cache",
+            kernel_transport=transport,
         )
         result = grade_submission(staged, options)
         report = classify(result, spec, staged)
+    if why_not is not None:
+        report.unsandboxed = [_unsandboxed_banner(why_not, kernel_transport(False, transport))]
+        report.unsandboxed += unsandboxed_notes()
     report.seconds = time.perf_counter() - started
     report.out_dir = out / result.submission_id if out_dir is not None else None
     return report
@@ -181,15 +205,32 @@ def hint_for(item: Item, rubric: Rubric) -> str:
     return hint(item, rubric) if hint else "see the message"
 
 
+def _why_unsandboxed(sandbox: bool | None) -> str | None:
+    """Why the notebooks run without the sandbox, or None when they run in it (None: wherever it works)."""
+    if sandbox is not None:
+        return None if sandbox else "you asked for --no-sandbox"
+    if sys.platform != "linux":
+        return f"bubblewrap, the sandbox, exists only on Linux and this is {platform.system()}"
+    return sandbox_unavailable_reason()
+
+
+def _unsandboxed_banner(why_not: str, transport: Transport) -> str:
+    return (
+        f"no sandbox here ({why_not.rstrip('.')}), so the notebooks run unsandboxed: your own code on your "
+        f"own machine, fine for a pre-check (the TAs' grader sandboxes them); kernel over {transport}"
+    )
+
+
 def format_precheck(report: PrecheckReport) -> str:
     result = report.result
-    lines = [
+    lines = [f"NOTE: {note}" for note in report.unsandboxed]
+    lines += [
         f"pre-check with rubric {result.rubric} in quick mode on CPU ({report.seconds:.0f} s): "
         f"{report.passed} checks pass"
     ]
     if report.failures:
         lines.append(f"will fail ({len(report.failures)}):")
-        lines += [f"  FAIL {p.id}: {p.message} -- fix: {p.hint}" for p in report.failures]
+        lines += _failure_lines(report)
     if report.todo:
         lines.append(f"to do before you submit ({len(report.todo)}):")
         lines += [f"  TODO {p.id}: {p.message} -- {p.hint}" for p in report.todo]
@@ -206,6 +247,18 @@ def format_precheck(report: PrecheckReport) -> str:
     else:
         lines.append("OK: nothing the pre-check can see will fail (the TAs measure held-out accuracy)")
     return "\n".join(lines)
+
+
+def _failure_lines(report: PrecheckReport) -> list[str]:
+    """Causes first, each with the failures that follow from it collapsed under it, then the rest."""
+    grouped = group_failures(report.result, only={p.id for p in report.failures})
+    lines = []
+    for cause in grouped.causes:
+        lines.append(f"  {cause.headline} -- fix: {_RUNS_HINT}")
+        lines += [f"    FAIL {c.id}: {c.message}" for c in cause.checks]
+    follows = {c.id for cause in grouped.causes for c in cause.checks}
+    lines += [f"  FAIL {p.id}: {p.message} -- fix: {p.hint}" for p in report.failures if p.id not in follows]
+    return lines
 
 
 def _stage(folder: Path, target: Path, skip: list[Path]) -> Path:
@@ -260,6 +313,10 @@ def _predictions_hint(item: Item, rubric: Rubric) -> str:
     return f"write {name} with the header {header}, one row per test image, ids in order, labels 0 to 9"
 
 
+_RUNS_HINT = (
+    "restart the kernel and run all cells: fix the first cell that raises (a left "
+    "`raise NotImplementedError` marks code still to write) and use relative paths such as ./data"
+)
 _HINTS: dict[str, Callable[[Item, Rubric], str]] = {
     "file_present": lambda i, r: "name the file exactly as the handout says and keep it with the others",
     "notebook_valid": lambda i, r: (
@@ -272,10 +329,7 @@ _HINTS: dict[str, Callable[[Item, Rubric], str]] = {
     "no_pretrained": lambda i, r: (
         "train your own network: no pretrained=True or weights=..., torch.hub or downloads"
     ),
-    "runs": lambda i, r: (
-        "restart the kernel and run all cells: fix the first cell that raises (a left "
-        "`raise NotImplementedError` marks code still to write) and use relative paths such as ./data"
-    ),
+    "runs": lambda i, r: _RUNS_HINT,
     "model_shape": lambda i, r: (
         "`net` must map a batch of (N, 3, 32, 32) images to (N, 10) class scores: check "
         "the input size of the first Linear layer"

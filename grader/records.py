@@ -57,6 +57,19 @@ class CheckResult(BaseModel):
     message: str
     evidence: dict[str, Any] = Field(default_factory=dict)
     bonus: bool = False
+    # the notebook (rubric key) whose grader run this check reads: when that run stopped early, a failure
+    # here may follow from the stop (grader.report.causes)
+    reads_run: str | None = None
+
+
+class RunOutcome(BaseModel):
+    """How the grader's run of one notebook ended: ``cell`` and ``error`` say where and what stopped it."""
+
+    notebook: str
+    status: str
+    message: str
+    cell: int | None = None
+    error: str | None = None
 
 
 class Result(BaseModel):
@@ -70,6 +83,7 @@ class Result(BaseModel):
     deductions: list[str] = Field(default_factory=list)
     checks: list[CheckResult] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
+    runs: dict[str, RunOutcome] = Field(default_factory=dict)  # by rubric notebook key, in the rubric's order
     sandboxed: bool | None = None
     timings: dict[str, float] = Field(default_factory=dict)
     environment: dict[str, Any] = Field(default_factory=dict)

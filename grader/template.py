@@ -102,7 +102,7 @@ def _title(nb: NotebookNode) -> str:
     return ""
 
 
-def _readme(titles: dict[str, str], sample_csv: str) -> str:
+def _readme(titles: dict[str, str], sample_csv: str, rubric: str) -> str:
     rows = "\n".join(f"| `{name}` | {title} |" for name, title in sorted(titles.items(), key=lambda i: i[1]))
     header = header_line()
     return f"""# CIFAR-10 CNN homework: starter notebooks
@@ -129,16 +129,41 @@ Copy the two course zips, `cifar10_trainval_<TERM>.zip` and `cifar10_test_<TERM>
 them there on first use and never download anything. Do not edit or move `tools/`.
 
 ## Before you submit
-- Run the pre-check: `make precheck` (or `python -m grader precheck .`). It runs the TAs' quick checks on
-  CPU with the course zips in `data/` (a few epochs on a small subset), lists what will fail with a fix for
-  each and what is still to do, and exits non-zero when something fails. Install the grader first:
-  `pip install git+<course grader repository URL>`. On GitHub, `.github/workflows/precheck.yml` runs it
-  on every push once the repository variables `GRADER_REPO_URL` and `COURSE_DATA_URL` are set.
+- Run the pre-check: `make precheck` (or `python -m grader precheck . --rubric {rubric}`). It runs the TAs'
+  quick checks on CPU with the course zips in `data/` (a few epochs on a small subset), lists what will fail
+  with a fix for each and what is still to do, and exits non-zero when something fails. A run that stopped
+  early leads, as "Fix this first: <notebook> cell N raised ...", with the failures that follow from it under
+  it. Install the grader first into the environment you work in: `pip install git+<course grader repository
+  URL>` keeps the torch you have (any 2.x). Without bubblewrap (macOS, Colab) the pre-check says so and runs
+  your notebooks unsandboxed, as your own code on your own machine. On Windows run it in WSL or on Colab. On
+  GitHub, `.github/workflows/precheck.yml` runs it on every push once the repository variables
+  `GRADER_REPO_URL` and `COURSE_DATA_URL` are set.
 - Run every notebook top to bottom with your final settings and save it with its outputs.
 - Lab 3 writes `predictions.csv` in the format of `{sample_csv}`: the header `{header}`, then one row per
   test image, ids 0 to {TEST_IMAGES - 1} in order, integer labels 0 to 9.
 - Submit the PDF report, `code.zip` holding the notebooks above under exactly these names, and
   `predictions.csv`.
+
+## The pre-check on Colab
+One cell each, in a new Colab notebook (the pre-check runs on the CPU; Colab's torch stays as it is):
+
+1. Install the grader: `!pip install -q "git+<course grader repository URL>"`
+2. Open your homework folder, with the notebooks saved in it:
+   `from google.colab import drive; drive.mount("/content/drive")`, then
+   `%cd /content/drive/MyDrive/<your homework folder>`
+3. Upload the two course zips into `data/`:
+   ```python
+   import os
+   from google.colab import files
+
+   os.makedirs("data", exist_ok=True)
+   for name, content in files.upload().items():
+       open(os.path.join("data", name), "wb").write(content)
+   ```
+4. Run it: `!python -m grader precheck . --rubric {rubric}`
+5. Read the result: the first line says there is no sandbox on Colab (expected: your notebooks run
+   unsandboxed); then what will fail, causes first ("Fix this first: ..."), each with a fix; then what is
+   still to do before you submit. The last line is `OK: ...` or `FAILED: ...`.
 """
 
 
@@ -157,14 +182,16 @@ class Term:
     folder: str
     sample_csv: str
     notebooks: Callable[[Path], dict[str, NotebookNode]]
+    rubric: str  # the shipped rubric its pre-check runs
 
 
 TERMS = {
-    "f20": Term("student_template", SAMPLE_CSV, f20_notebooks),
+    "f20": Term("student_template", SAMPLE_CSV, f20_notebooks, "ece590-hw2-f20"),
     "ece661": Term(
         "student_template/ece661",
         ECE661_SAMPLE_CSV,
         lambda reference: ece661_notebooks(f20_notebooks(reference)),
+        "ece661-hw2",
     ),
 }
 
@@ -187,7 +214,9 @@ def render_template(reference_dir: Path, term: str = "f20") -> dict[str, bytes]:
     files = {name: (nbformat.writes(nb) + "\n").encode() for name, nb in notebooks.items()}
     # every label 0: no one mistakes it for predictions, and the grader recognises it as the sample
     files[spec.sample_csv] = predictions_text([0] * TEST_IMAGES).encode()
-    files[README] = _readme({name: _title(nb) for name, nb in notebooks.items()}, spec.sample_csv).encode()
+    files[README] = _readme(
+        {name: _title(nb) for name, nb in notebooks.items()}, spec.sample_csv, spec.rubric
+    ).encode()
     return files
 
 

@@ -50,6 +50,15 @@ def test_torch_is_locked_at_the_builds_on_the_course_machines() -> None:
     assert (locked["torch"], locked["torchvision"]) == ("2.14.1", "0.29.1")
 
 
+def test_installing_the_package_keeps_the_torch_a_student_has() -> None:
+    """pyproject.toml gives ranges, so pip leaves a student's torch 2.x alone; the lock pins the build."""
+    declared = {canonicalize_name(r.name): r.specifier for r in _declared()}
+    for name, older in (("torch", "2.0.1"), ("torchvision", "0.15.2")):
+        assert declared[name].contains(older), f"pyproject.toml's {name}{declared[name]} refuses {older}"
+        assert declared[name].contains(_locked()[name]), f"pyproject.toml's {name} refuses the locked build"
+        assert all(spec.operator != "==" for spec in declared[name]), f"{name} is pinned in pyproject.toml"
+
+
 def test_the_environment_was_installed_from_the_lock() -> None:
     drift = []
     for name, pinned in sorted(_locked().items()):

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from grader.cli import main
+from grader.execute.host import TRANSPORT_ENV
 from grader.paths import REFERENCE_NOTEBOOKS
 from grader.precheck import course_data_view
-from tests.paths import STUDENT_TEMPLATE
+from grader.records import RESULT_FILE, read_result
+from grader.report.causes import group_failures
+from grader.rubric import load_rubric, resolve_rubric
+from tests.paths import REPO_ROOT, STUDENT_TEMPLATE
 from tests.student_data import CourseDataFactory, student_data
 from tools import layout
+
+F20_SPEC = load_rubric(resolve_rubric("ece590-hw2-f20"))
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +67,17 @@ def test_the_blank_template_fails_with_a_fix_for_each_failure(
     shutil.copytree(course_zips, homework / "data")
     assert main(["precheck", str(homework)]) == 1
     printed = capsys.readouterr().out
-    failures = [line for line in printed.splitlines() if line.startswith("  FAIL ")]
-    assert failures and all(" -- fix: " in line for line in failures)
-    assert any(line.startswith("  FAIL lab1.c:") and "NotImplementedError" in line for line in failures)
-    assert any(line.startswith("  FAIL lab1.f.params:") and "62,006" in line for line in failures)
+    lines = printed.splitlines()
+    # each notebook stops at its first `raise NotImplementedError`: that cause leads, with a fix, and the
+    # failures that follow from it are collapsed under it
+    cause = "  Fix this first: lenet5-cifar10.ipynb cell 4 raised NotImplementedError: your code — "
+    at = next(i for i, line in enumerate(lines) if line.startswith(cause))
+    assert " -- fix: " in lines[at] and "checks below depend on it" in lines[at]
+    under = [line for line in lines[at + 1 :] if line.startswith("    FAIL ")]
+    assert any(line.startswith("    FAIL lab1.c:") for line in under)
+    assert any(line.startswith("    FAIL lab1.f.params:") for line in under)
+    alone = [line for line in lines if line.startswith("  FAIL ")]
+    assert all(" -- fix: " in line for line in alone)
     assert "  TODO executed.lenet5:" in printed  # not run yet: a reminder, not a failure
     assert "lab3.b: skipped" in printed and "TAs" in printed
     assert printed.rstrip().splitlines()[-1].startswith("FAILED:")
@@ -81,3 +98,61 @@ def test_the_reference_solution_passes(course_zips: Path, tmp_path: Path, capsys
     assert sorted(p.name for p in (homework / "data").iterdir()) == sorted(
         p.name for p in course_zips.iterdir()
     )
+
+
+@pytest.fixture(scope="module")
+def blank_precheck(course_zips: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The blank template pre-checked twice: as usual (in the sandbox where there is one), and as on a
+    student's laptop: a PATH without bwrap and the kernel forced onto TCP, in a process of its own."""
+    root = tmp_path_factory.mktemp("blank")
+    homework = root / "homework"
+    shutil.copytree(STUDENT_TEMPLATE, homework, symlinks=False)
+    shutil.copytree(course_zips, homework / "data")
+    assert main(["precheck", str(homework), "--out", str(root / "usual")]) == 1
+    empty_path = root / "bin"  # nothing on it: no bwrap, as on macOS, Windows or Colab
+    empty_path.mkdir()
+    env = {**os.environ, "PATH": str(empty_path), TRANSPORT_ENV: "tcp", "PYTHONPATH": str(REPO_ROOT)}
+    laptop = subprocess.run(
+        [sys.executable, "-m", "grader", "precheck", str(homework), "--out", str(root / "laptop")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert laptop.returncode == 1, laptop.stderr[-2000:]
+    return {
+        "usual": read_result(root / "usual" / "homework" / RESULT_FILE),
+        "laptop": read_result(root / "laptop" / "homework" / RESULT_FILE),
+        "printed": laptop.stdout,
+    }
+
+
+@pytest.mark.slow
+def test_without_bwrap_and_over_tcp_the_verdicts_are_the_usual_ones(blank_precheck: dict[str, Any]) -> None:
+    usual, laptop = blank_precheck["usual"], blank_precheck["laptop"]
+    assert laptop.sandboxed is False and laptop.environment["kernel_transport"] == "tcp"
+    assert [(c.id, c.status, c.message) for c in laptop.checks] == [
+        (c.id, c.status, c.message) for c in usual.checks
+    ]
+    assert any(c.status == "fail" for c in laptop.checks)  # the comparison covers failures, not only passes
+    first = blank_precheck["printed"].splitlines()[0]
+    assert first.startswith("NOTE: no sandbox here (bubblewrap (bwrap) is not installed")
+    assert "your own code on your own machine" in first and "kernel over tcp" in first
+
+
+@pytest.mark.slow
+def test_the_blank_templates_failures_follow_from_each_notebooks_first_gap(
+    blank_precheck: dict[str, Any],
+) -> None:
+    result = blank_precheck["usual"]
+    grouped = group_failures(result)
+    # one cause per notebook: each stops at its first `raise NotImplementedError`
+    assert [c.key for c in grouped.causes] == [spec.key for spec in F20_SPEC.notebooks]
+    assert all(
+        c.run.status == "cell-error" and "NotImplementedError" in (c.run.error or "") for c in grouped.causes
+    )
+    lenet = grouped.causes[0]
+    assert {"lab1.c", "lab1.e.optimizer", "lab1.f.params", "lab1.f.learns"} <= {c.id for c in lenet.checks}
+    # every failure that reads a run sits under its notebook's cause; what stands alone reads no run
+    assert all(c.reads_run is None for c in grouped.independent)
+    assert sum(len(c.checks) for c in grouped.causes) >= 10

@@ -3,11 +3,11 @@
 A submission whose ``OUT/<id>/result.json`` is readable and has the same content hash, rubric and mode is
 skipped. Results are written atomically, so a batch killed at any moment and started again grades only what
 was unfinished. Error results written by the batch (a ``batch-error`` finding) are retried on the next run.
+The lock is an ``flock``: a batch needs a POSIX system, and says so where there is no ``fcntl`` (Windows).
 """
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import IO
 
 from grader.batch.layouts import Submission
 from grader.errors import GraderError
+from grader.execute.host import fcntl
 from grader.records import Mode, Result, read_result
 
 BATCH_DIR = ".batch"
@@ -25,7 +26,7 @@ BATCH_ERROR = "batch-error"
 @contextmanager
 def exclusive(work: Path) -> Iterator[IO[str]]:
     """Hold ``WORK/lock``, so a second batch cannot write into the same OUT at the same time."""
-    with _lock(work, fcntl.LOCK_EX) as handle:
+    with _lock(work, "LOCK_EX") as handle:
         yield handle
 
 
@@ -33,16 +34,18 @@ def exclusive(work: Path) -> Iterator[IO[str]]:
 def shared(work: Path) -> Iterator[IO[str]]:
     """Hold ``WORK/lock`` together with the other tasks of one batch spread over machines: a batch of its
     own (``exclusive``) is refused while any of them holds it."""
-    with _lock(work, fcntl.LOCK_SH) as handle:
+    with _lock(work, "LOCK_SH") as handle:
         yield handle
 
 
 @contextmanager
-def _lock(work: Path, kind: int) -> Iterator[IO[str]]:
+def _lock(work: Path, kind: str) -> Iterator[IO[str]]:
+    if fcntl is None:
+        raise GraderError("batch grading needs file locks (fcntl), which this system lacks: run it on Linux")
     work.mkdir(parents=True, exist_ok=True)
     with open(work / "lock", "w") as handle:
         try:
-            fcntl.flock(handle, kind | fcntl.LOCK_NB)
+            fcntl.flock(handle, getattr(fcntl, kind) | fcntl.LOCK_NB)
         except BlockingIOError:
             raise GraderError(f"another batch is grading into {work.parent}; wait for it to end") from None
         yield handle

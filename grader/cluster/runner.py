@@ -13,7 +13,6 @@ the tasks; a local batch into the same OUT is refused while any of them runs.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
@@ -35,6 +34,7 @@ from grader.cluster.shards import Share, deal, write_share
 from grader.cluster.slurm import SlurmOptions
 from grader.cluster.task import ShareTask, entries_file
 from grader.errors import GraderError
+from grader.execute.host import fcntl
 from grader.pipeline import GradeOptions
 from grader.records import RESULT_FILE
 from grader.rubric import load_rubric, resolve_rubric
@@ -85,6 +85,7 @@ def grade_on_slurm(
             timeout_s = submission_timeout_s or default_timeout_s(rubric, options.mode)
             shares = deal(todo, cluster.tasks)
             tasks = len(shares)
+            assert fcntl is not None  # exclusive() refuses a system without it
             fcntl.flock(lock, fcntl.LOCK_SH)  # shared with the tasks from before the first can start
             batch, jobs, files = _submit(shares, options, cluster, rubric, workers, grade_fn, timeout_s)
             notes.append(f"graded on Slurm: array {batch.array}, {tasks} tasks")

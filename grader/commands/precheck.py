@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from grader.commands import default_of
+from grader.execute.host import TRANSPORT_ENV, TRANSPORTS
 from grader.precheck import format_precheck, precheck
 
 VERB = "precheck"
@@ -19,6 +20,7 @@ def run_precheck(args: argparse.Namespace) -> int:
         Path(args.data) if args.data else None,
         sandbox=False if args.no_sandbox else None,
         out_dir=Path(args.out) if args.out else None,
+        transport=args.kernel_transport,
     )
     print(format_precheck(report))
     return 0 if report.ok else 1
@@ -42,5 +44,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--no-sandbox", action="store_true", help="run without bubblewrap even where it is installed"
+    )
+    parser.add_argument(
+        "--kernel-transport",
+        choices=TRANSPORTS,
+        default=default_of(precheck, "transport"),
+        help=f"how the unsandboxed kernel talks to the pre-check (default: ipc, or tcp on 127.0.0.1 where "
+        f"unix sockets are missing, as on Windows; also {TRANSPORT_ENV}=tcp); a sandboxed kernel uses ipc",
     )
     parser.set_defaults(func=run_precheck)

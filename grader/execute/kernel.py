@@ -1,8 +1,9 @@
 """A jupyter_client kernel manager whose ipykernel runs inside the sandbox of :mod:`grader.execute.sandbox`.
 
 The sandbox has a network namespace of its own, so the grader cannot reach the kernel over TCP loopback: the
-ZMQ channels use the ``ipc`` transport, unix sockets in a runtime folder bound into the sandbox at its own
-path.
+ZMQ channels of a sandboxed kernel use the ``ipc`` transport, unix sockets in a runtime folder bound into the
+sandbox at its own path. An unsandboxed kernel (the students' pre-check) uses ipc too where unix sockets
+exist, and TCP on 127.0.0.1 where they do not (Windows) or where ``GRADER_KERNEL_TRANSPORT=tcp`` asks for it.
 The kernel always runs this grader's Python, whatever kernelspec the notebook names.
 """
 
@@ -18,6 +19,7 @@ from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec
 
 from grader.execute.cgroups import KernelCaps
+from grader.execute.host import LOOPBACK, Transport, kernel_transport
 from grader.execute.sandbox import (
     SandboxLaunch,
     SandboxSpec,
@@ -49,6 +51,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     Interrupts travel as ``interrupt_request`` messages: bwrap puts the kernel in a session of its own, out of
     reach of the process-group signal jupyter_client would otherwise send. ``pass_fds`` are more fds for the
     kernel to inherit (the write end of the run-time guard's event pipe), at the same numbers inside.
+    ``transport`` applies to an unsandboxed kernel only (:func:`grader.execute.host.kernel_transport`).
     """
 
     def __init__(
@@ -58,13 +61,19 @@ class SandboxedKernelManager(AsyncKernelManager):
         sandboxed: bool = True,
         log_path: Path,
         pass_fds: tuple[int, ...] = (),
+        transport: Transport | None = None,
         **kwargs: t.Any,
     ) -> None:
         if spec.runtime_dir is None:
             raise ValueError("SandboxedKernelManager needs spec.runtime_dir for its connection file")
         runtime = Path(os.path.realpath(spec.runtime_dir))
+        self.channel_transport = kernel_transport(sandboxed, transport)
+        ip = str(runtime / "k") if self.channel_transport == "ipc" else LOOPBACK
         super().__init__(
-            transport="ipc", ip=str(runtime / "k"), connection_file=str(runtime / "kernel.json"), **kwargs
+            transport=self.channel_transport,
+            ip=ip,
+            connection_file=str(runtime / "kernel.json"),
+            **kwargs,
         )
         self.spec = spec
         self.sandboxed = sandboxed
@@ -116,11 +125,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         caps = self.caps
 
         def preexec() -> None:
-            apply_limits()
+            if apply_limits is not None:
+                apply_limits()
             if caps is not None:
                 caps.join()
 
-        kw["preexec_fn"] = preexec
+        if apply_limits is not None or caps is not None:  # Windows has no preexec_fn, nor anything to apply
+            kw["preexec_fn"] = preexec
         try:
             with open(self.log_path, "ab") as log:
                 kw["stdout"] = log

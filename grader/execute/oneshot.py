@@ -96,7 +96,8 @@ def run_sandboxed(
     apply_limits = limits_preexec(spec)
 
     def preexec() -> None:
-        apply_limits()
+        if apply_limits is not None:
+            apply_limits()
         caps.join()
 
     launch = sandbox_launch(spec, command, pass_fds)

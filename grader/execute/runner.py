@@ -30,6 +30,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 from grader.execute.channels import Channel, new_nonce
 from grader.execute.client import CappedClient, run_hidden
+from grader.execute.host import Transport
 from grader.execute.kernel import SandboxedKernelManager, private_cell
 from grader.execute.overrides import cell_source
 from grader.execute.payload import guard_source, probe_source, seed_source
@@ -62,6 +63,7 @@ def run_notebook(
     startup_timeout_s: float = 120.0,
     seed: int | None = RUN_SEED,
     inherited: dict[str, str] | None = None,
+    transport: Transport | None = None,
 ) -> ExecutionReport:
     """Run ``notebook`` with ``spec.work_dir`` as its cwd and report; never raises for the student's doing.
 
@@ -72,7 +74,8 @@ def run_notebook(
     beside the work folder), which is emptied first and must lie outside the work folder. ``seed`` (None:
     unseeded) seeds random, numpy and torch before the first cell. ``inherited`` names the files of the
     work folder that an earlier notebook's run of the same grading wrote (relative path -> that notebook):
-    the guard lets the run load them as its own.
+    the guard lets the run load them as its own. ``transport`` is the kernel channels' transport of an
+    unsandboxed run (default: :func:`grader.execute.host.kernel_transport`); a sandboxed run uses ipc.
     """
     start = time.monotonic()
     notebook = Path(notebook)
@@ -96,7 +99,14 @@ def run_notebook(
         run.overrides_applied = prepare_notebook(nb, overrides, sweep_keep, epoch_setting)
         _in_thread(
             lambda: _execute(
-                run, nb, cell_timeout_s, notebook_timeout_s, run_probes, probe_timeout_s, startup_timeout_s
+                run,
+                nb,
+                cell_timeout_s,
+                notebook_timeout_s,
+                run_probes,
+                probe_timeout_s,
+                startup_timeout_s,
+                transport,
             )
         )
     except Exception as exc:
@@ -130,6 +140,7 @@ async def _execute(
     run_probes: bool,
     probe_timeout_s: float,
     startup_timeout_s: float,
+    transport: Transport | None,
 ) -> None:
     runtime = Path(tempfile.mkdtemp(prefix="grader-k-"))
     spec = dataclasses.replace(run.spec, runtime_dir=runtime)
@@ -138,6 +149,7 @@ async def _execute(
         sandboxed=run.sandboxed,
         log_path=run.artifacts / LOG_FILE,
         pass_fds=(run.events_fd, run.reports_fd),
+        transport=transport,
     )
     client = CappedClient(
         nb,

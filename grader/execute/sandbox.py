@@ -15,7 +15,6 @@ import contextlib
 import functools
 import glob
 import os
-import resource
 import shutil
 import stat
 import subprocess
@@ -25,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.execute.host import cpu_count, resource
 from tools import layout
 
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/sbin")
@@ -104,7 +104,7 @@ def _is_within(path: str, folder: str) -> bool:
 
 def sandbox_env(spec: SandboxSpec, home: str = SANDBOX_HOME) -> dict[str, str]:
     """The whole environment of the kernel: nothing of the grader's own environment leaks in."""
-    threads = str(spec.threads or len(os.sched_getaffinity(0)))
+    threads = str(spec.threads or cpu_count())
     env = {
         "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
@@ -304,7 +304,10 @@ def sandbox_launch(spec: SandboxSpec, command: list[str], pass_fds: Iterable[int
 
 
 def resource_limits(spec: SandboxSpec) -> dict[int, int]:
-    """Per-process limits; the process count and resident memory are the watchdog's job."""
+    """Per-process limits; the process count and resident memory are the watchdog's job. None where the
+    platform has no ``resource`` module (Windows): an unsandboxed run there goes without them."""
+    if resource is None:
+        return {}
     limits = {
         resource.RLIMIT_CORE: 0,
         resource.RLIMIT_FSIZE: spec.max_file_mb * MIB,
@@ -315,17 +318,21 @@ def resource_limits(spec: SandboxSpec) -> dict[int, int]:
     return limits
 
 
-def limits_preexec(spec: SandboxSpec) -> Callable[[], None]:
-    """A ``preexec_fn`` that applies :func:`resource_limits` in the child before it executes bwrap."""
+def limits_preexec(spec: SandboxSpec) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that applies :func:`resource_limits` in the child before it executes bwrap, or None
+    where there are none to apply (and Windows, which has no ``preexec_fn``)."""
+    if resource is None:
+        return None
+    rlimit = resource
     wanted = []
     for which, value in resource_limits(spec).items():
-        _, hard = resource.getrlimit(which)
-        capped = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        _, hard = rlimit.getrlimit(which)
+        capped = value if hard == rlimit.RLIM_INFINITY else min(value, hard)
         wanted.append((which, capped))
 
     def apply() -> None:
         for which, value in wanted:
-            resource.setrlimit(which, (value, value))
+            rlimit.setrlimit(which, (value, value))
 
     return apply
 

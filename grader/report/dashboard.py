@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from grader.records import Result, write_json_atomically
+from grader.report.causes import group_failures
 from grader.report.collect import load_batch
 from grader.report.plots import histogram_png
 from grader.report.render import link, render_template
@@ -76,6 +77,7 @@ def render_dashboard(out_dir: Path, rubric: Rubric) -> Path:
                 "result": result,
                 "href": link(result.submission_id, REPORT_FILE) if reports[result.submission_id] else None,
                 "failed": sum(check.status in ("fail", "error") for check in result.checks),
+                "causes": group_failures(result).causes,
                 "flags": len(flag_reasons(result)),
             }
             for result in results

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from grader.errors import GraderError
 from grader.records import RESULT_FILE, CheckResult, Result, read_result, write_json_atomically
 from grader.report.artifacts import Curves, NotebookFiles, log_tails, notebook_files, read_curves
+from grader.report.causes import Grouped, group_failures
 from grader.report.nbhtml import RAN, SUBMITTED, write_notebook_html
 from grader.report.plots import curves_png
 from grader.report.render import link, render_template
@@ -54,11 +55,13 @@ def render_student_report(result_dir: Path, rubric: Rubric, *, answer_keys: bool
     curves = read_curves(files)
     accuracy = accuracy_rows(result, rubric, curves)
     hidden = {spec.key: row.hidden_test for spec, row in zip(rubric.notebooks, accuracy, strict=True)}
+    grouped = group_failures(result)
     page = render_template(
         "student.html.j2",
         result=result,
         rubric=rubric,
-        checks=[_check_row(check, answer_keys) for check in result.checks],
+        checks=[_check_row(check, answer_keys, grouped) for check in result.checks],
+        causes=grouped.causes,
         counts={status: sum(c.status == status for c in result.checks) for status in _STATUSES},
         manual_points=sum(c.max_points for c in result.checks if c.status == "manual"),
         rejections=[f.detail for f in result.findings if f.kind == "intake-rejected"],
@@ -82,9 +85,10 @@ def _read(path: Path) -> Result:
         raise GraderError(f"{path} is not a readable result record: {exc}") from None
 
 
-def _check_row(check: CheckResult, answer_keys: bool) -> dict[str, Any]:
+def _check_row(check: CheckResult, answer_keys: bool, grouped: Grouped) -> dict[str, Any]:
     evidence = {k: v for k, v in check.evidence.items() if answer_keys or k != "answer_key"}
-    return {"check": check, "evidence": evidence}
+    cause = grouped.cause_of(check.id)
+    return {"check": check, "evidence": evidence, "follows_from": cause.what if cause else None}
 
 
 def accuracy_rows(result: Result, rubric: Rubric, curves: list[Curves]) -> list[AccuracyRow]:

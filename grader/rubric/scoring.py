@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from grader.records import CheckOutcome, CheckResult, CheckStatus, Mode
+from grader.rubric.catalogue import RUN_CHECKS
 
 from .base import MODES
 from .item import Item, Partial
@@ -94,6 +95,7 @@ def _score_item(item: Item, outcome: CheckOutcome | None, mode: Mode) -> CheckRe
             message=message,
             evidence=evidence if evidence is not None else dict(outcome.evidence if outcome else {}),
             bonus=item.bonus,
+            reads_run=item.notebook if item.check in RUN_CHECKS and mode != "static" else None,
         )
 
     of = f"{_pts(item.points)} point{'s' if item.points != 1 else ''}"

@@ -8,7 +8,7 @@ import nbformat
 from nbformat import v4
 
 from grader.pipeline import build_result
-from grader.records import CheckOutcome, Finding, Result, write_result
+from grader.records import CheckOutcome, Finding, Result, RunOutcome, write_result
 from grader.rubric import load_rubric, resolve_rubric
 from grader.rubric.model import Rubric
 
@@ -26,6 +26,7 @@ def make_result(
     format_ok: bool = True,
     sandboxed: bool | None = True,
     rejection: str | None = None,
+    runs: dict[str, RunOutcome] | None = None,
 ) -> Result:
     """Every automatic item passes except FAILING (all fail when REJECTION is given), scored in full mode."""
     evidence = evidence or {}
@@ -54,6 +55,7 @@ def make_result(
         deductions=[f"rejected at intake: {rejection}"] if rejection else (),
         sandboxed=sandboxed,
         timings={"total_s": 12.5},
+        runs=runs,
     )
 
 
