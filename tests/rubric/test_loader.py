@@ -241,7 +241,7 @@ def test_default_modes_follow_the_check_and_can_be_overridden(tmp_path):
     data["items"][0]["modes"] = ["full"]
     rubric = load_rubric(write_rubric(tmp_path, data))
     assert rubric.item("runs").automatic_modes == ("full",)
-    assert rubric.item("acc").automatic_modes == ("static", "quick", "full")
+    assert rubric.item("acc").automatic_modes == ("static", "quick", "full", "audit")
     assert rubric.item("bonus").automatic_modes == ()
 
 
