@@ -6,10 +6,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from grader.commands import batch, data, demo, grade, gradescope, precheck, report, similarity, template
+from grader.commands import (
+    audit_band,
+    batch,
+    data,
+    demo,
+    grade,
+    gradescope,
+    precheck,
+    report,
+    similarity,
+    template,
+)
 from grader.errors import GraderError
 
-COMMANDS = (data, grade, batch, similarity, precheck, report, gradescope, template, demo)
+COMMANDS = (data, grade, batch, audit_band, similarity, precheck, report, gradescope, template, demo)
 DESCRIPTION = "Grade the CIFAR-10 CNN homework: one submission or a whole class, with reports for TAs."
 
 

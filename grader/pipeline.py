@@ -27,6 +27,7 @@ from grader.checks.files import carried_files
 from grader.coursedata.quick import QuickPlan, plan_notebook, quick_subset
 from grader.coursedata.show import read_manifest
 from grader.errors import DataSourceError, GraderError
+from grader.evidence.audit import BAND_FILE, Band, audit_findings, read_band
 from grader.evidence.bundle import Evidence, Labels, NotebookEvidence
 from grader.evidence.consistency import claim_findings, outcome_findings
 from grader.evidence.environment import environment_findings
@@ -34,6 +35,7 @@ from grader.execute import ExecutionReport, SandboxSpec, run_notebook, sandbox_a
 from grader.execute.carryover import CarriedFiles, Listing, listing
 from grader.execute.evaluation import WAIT_MARGIN_S, FreshProcess
 from grader.execute.host import Transport, kernel_transport
+from grader.execute.runner import RUN_SEED
 from grader.execute.turns import Turns
 from grader.intake import (
     ExpectedFile,
@@ -48,6 +50,7 @@ from grader.records import (
     RESULT_FILE,
     RUNS_DIR,
     SUBMISSION_DIR,
+    AuditRecord,
     CheckOutcome,
     Finding,
     Mode,
@@ -77,11 +80,15 @@ class GradeOptions:
     gpu: bool | None = None  # None: use the GPU when /dev/nvidia0 exists
     cache_dir: Path | None = None  # where quick mode keeps its data subset (default OUT/.cache)
     kernel_transport: Transport | None = None  # unsandboxed runs only (None: grader.execute.host decides)
+    band: Path | None = None  # audit mode's seed-noise band (default OUT/audit-band.json when it exists)
+    seed: int | None = RUN_SEED  # the seed of every run (audit-band varies it)
 
     def check(self) -> None:
         """What would fail every submission; a batch reports them once, before any worker starts."""
         if self.mode != "static" and self.data_dir is None:
             raise GraderError(f"--data is required in {self.mode} mode: the notebooks run on the course data")
+        if self.band is not None:
+            read_band(self.band)
         if self.data_dir is not None and not Path(self.data_dir).is_dir():
             raise GraderError(f"the course data folder {self.data_dir} does not exist")
         if self.mode != "static" and self.sandbox and not sandbox_available():
@@ -137,12 +144,16 @@ def grade_submission(src: Path, options: GradeOptions) -> Result:
         }
         findings.extend(claim_findings(evidence))
         findings.extend(environment_findings(evidence, root))
+        if options.mode == "audit":
+            findings.extend(audit_findings(evidence, _band(options)))
     outcomes = evaluate(evidence, rubric.items)
     findings.extend(outcome_findings(evidence, outcomes))
     _copy_artifacts(evidence, sub_out)
     # what the runs wrote (checkpoints, or a hostile notebook's junk) goes; their notebooks and logs stay
     shutil.rmtree(sub_out / RUNS_DIR, ignore_errors=True)
-    return finish(outcomes, format_ok, _seed(evidence), runs=_run_outcomes(evidence))
+    return finish(
+        outcomes, format_ok, _seed(evidence), runs=_run_outcomes(evidence), audits=_audits(evidence)
+    )
 
 
 def _run_outcomes(evidence: Evidence) -> dict[str, RunOutcome]:
@@ -158,6 +169,18 @@ def _run_outcomes(evidence: Evidence) -> dict[str, RunOutcome]:
         for key, nb in evidence.notebooks.items()
         if nb.run is not None
     }
+
+
+def _band(options: GradeOptions) -> Band | None:
+    """The band file given, or the one in OUT; None when there is none (the audits are then not checked)."""
+    if options.band is not None:
+        return read_band(options.band)
+    default = Path(options.out_dir) / BAND_FILE
+    return read_band(default) if default.is_file() else None
+
+
+def _audits(evidence: Evidence) -> dict[str, AuditRecord]:
+    return {key: nb.audit for key, nb in evidence.notebooks.items() if nb.audit is not None}
 
 
 def _rejected(rubric: Rubric, mode: Mode) -> dict[str, CheckOutcome]:
@@ -407,11 +430,20 @@ def _attempt(
             sandboxed=options.sandbox,
             inherited=inherited,
             transport=options.kernel_transport,
+            seed=options.seed,
+            stop_after_epochs=_audit_epochs(rubric, nb) if options.mode == "audit" else None,
         )
     except BaseException:
         fresh.cancel()
         raise
     return _Attempt(run, fresh, work, before, carry_notes)
+
+
+def _audit_epochs(rubric: Rubric, nb: NotebookEvidence) -> int | None:
+    """After how many printed epochs audit mode stops NB's run; None (run to the end) when there is no
+    epoch to audit."""
+    claimed = len(nb.stored.val_accuracies) if nb.stored is not None else 0
+    return rubric.audit.epochs_for(nb.spec.key, claimed)
 
 
 def _published_weights(nb: NotebookEvidence) -> dict[str, str]:
@@ -497,6 +529,7 @@ def _finish(
     seed: int | None,
     rejection: str | None = None,
     runs: dict[str, RunOutcome] | None = None,
+    audits: dict[str, AuditRecord] | None = None,
 ) -> Result:
     timings["total_s"] = time.perf_counter() - started
     result = build_result(
@@ -520,5 +553,6 @@ def _finish(
             **({} if options.mode == "static" else {"kernel_transport": _transport(options)}),
         },
     )
+    result.audits = audits or {}
     write_result(result, sub_out / RESULT_FILE)
     return result

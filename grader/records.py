@@ -17,7 +17,10 @@ from pydantic import BaseModel, Field
 # course environment, a quick-mode shortcut); like a manual item, a TA decides and no points are lost to it.
 CheckStatus = Literal["pass", "fail", "error", "skipped", "manual", "inconclusive"]
 Severity = Literal["info", "warning", "error"]
-Mode = Literal["static", "quick", "full"]
+# audit: the notebooks run as submitted until they have printed a few epochs; the model is measured there and
+# compared with the claimed curve at the same epoch
+Mode = Literal["static", "quick", "full", "audit"]
+GPU_MODES: tuple[Mode, ...] = ("full", "audit")  # the modes that train on the full data, on a GPU if any
 
 # What OUT/<submission-id>/ holds: the result, and the unpacked submission kept for reports and similarity;
 # the runs' private copies are deleted once graded
@@ -72,6 +75,19 @@ class RunOutcome(BaseModel):
     error: str | None = None
 
 
+class AuditRecord(BaseModel):
+    """One notebook's audit as result.json keeps it (and the report plots it)."""
+
+    verdict: Literal["consistent", "inconsistent", "inconclusive"]
+    message: str
+    cause: str | None = None  # for an inconclusive audit: what stood in the way
+    epoch: int | None = None
+    claimed: float | None = None  # the submitted outputs' validation accuracy at ``epoch``
+    reproduced: float | None = None  # the fresh process's, of the model stopped at ``epoch``
+    band: float | None = None
+    claimed_curve: list[float] = Field(default_factory=list)
+
+
 class Result(BaseModel):
     submission_id: str
     input_sha256: str
@@ -87,6 +103,7 @@ class Result(BaseModel):
     sandboxed: bool | None = None
     timings: dict[str, float] = Field(default_factory=dict)
     environment: dict[str, Any] = Field(default_factory=dict)
+    audits: dict[str, AuditRecord] = Field(default_factory=dict)  # audit mode, per notebook key
 
 
 def write_json_atomically(path: Path, text: str) -> None:

@@ -58,7 +58,25 @@ def _plausibility(item: Item, outcome: CheckOutcome) -> CheckOutcome:
 
 
 def val_accuracy(ev: Evidence, item: Item) -> CheckOutcome:
-    return _plausibility(item, _val_accuracy(ev, item))
+    outcome = _plausibility(item, _val_accuracy(ev, item))
+    return _audited(ev.notebooks[item.notebook], outcome) if ev.mode == "audit" else outcome
+
+
+def _audited(nb: NotebookEvidence, outcome: CheckOutcome) -> CheckOutcome:
+    """Audit mode: a claim that meets the item counts only when the curve is consistent with the model the
+    grader measured at the audited epoch; a claim that fails the item fails whatever the audit found."""
+    audit = nb.audit
+    evidence = {**outcome.evidence, "audit": audit.model_dump() if audit else None}
+    if audit is not None and audit.verdict == "inconsistent":
+        claim = "the claimed accuracy earns nothing" if outcome.status == "pass" else outcome.message
+        return failed(f"{claim}: {nb.spec.filename} is {audit.message}", **evidence)
+    if outcome.status != "pass":
+        return outcome.model_copy(update={"evidence": evidence})
+    if audit is None or audit.verdict == "inconclusive":
+        why = audit.message if audit else f"{nb.spec.filename} was not audited"
+        cause = (audit.cause if audit else None) or "harness"
+        return inconclusive(f"{outcome.message}; the claim was not checked: {why}", cause, **evidence)
+    return passed(f"{outcome.message}; {audit.message}", **evidence)
 
 
 def _val_accuracy(ev: Evidence, item: Item) -> CheckOutcome:

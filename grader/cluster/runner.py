@@ -36,7 +36,7 @@ from grader.cluster.task import ShareTask, entries_file
 from grader.errors import GraderError
 from grader.execute.host import fcntl
 from grader.pipeline import GradeOptions
-from grader.records import RESULT_FILE
+from grader.records import GPU_MODES, RESULT_FILE
 from grader.rubric import load_rubric, resolve_rubric
 from grader.rubric.model import Rubric
 
@@ -91,7 +91,7 @@ def grade_on_slurm(
             notes.append(f"graded on Slurm: array {batch.array}, {tasks} tasks")
             follow(batch, jobs, progress=progress, poll_s=cluster.poll_s)
             notes += _collect(shares, jobs, files, entries, rubric, options)
-        per_task = cluster.gpus_per_task * cluster.per_gpu if options.mode == "full" else workers
+        per_task = cluster.gpus_per_task * cluster.per_gpu if options.mode in GPU_MODES else workers
         return finish_batch(
             input_dir,
             options,

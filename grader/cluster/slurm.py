@@ -18,7 +18,7 @@ import submitit
 import grader
 from grader.cluster.node import builtin_plugins
 from grader.errors import GraderError
-from grader.records import Mode
+from grader.records import GPU_MODES, Mode
 
 JOB_NAME = "grader-batch"
 # the submitting process's own grader on the tasks' import path, whatever folder a task starts in
@@ -57,7 +57,7 @@ def executor(
     folder: Path, slurm: SlurmOptions, mode: Mode, workers: int, kernel_mb: int, tasks: int
 ) -> submitit.SlurmExecutor:
     """An executor for TASKS tasks of WORKERS workers (CPU modes) or of GPUS_PER_TASK x PER_GPU (full)."""
-    gpu = mode == "full"
+    gpu = mode in GPU_MODES
     per_task = slurm.gpus_per_task * slurm.per_gpu if gpu else workers
     mem_gb = slurm.mem_gb if slurm.mem_gb is not None else math.ceil(per_task * (kernel_mb + 1024) / 1024)
     builtin_plugins()

@@ -17,7 +17,7 @@ from grader.batch.resume import BATCH_DIR, finished_result, shared
 from grader.batch.runner import run_jobs
 from grader.batch.summary import BatchEntry
 from grader.cluster.shards import read_share
-from grader.records import RESULT_FILE
+from grader.records import GPU_MODES, RESULT_FILE
 from grader.rubric import load_rubric, resolve_rubric
 
 
@@ -49,7 +49,7 @@ class ShareTask(submitit.helpers.Checkpointable):
                 )
                 is None
             ]
-            gpus = visible_gpus() if options.mode == "full" else []
+            gpus = visible_gpus() if options.mode in GPU_MODES else []
             workers = len(gpus) * share.per_gpu if gpus else share.workers
             log_dir = Path(share_file).parent / f"task-{share.index}"
             log_dir.mkdir(parents=True, exist_ok=True)

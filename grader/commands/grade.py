@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import get_args
 
 from grader.commands import default_of
+from grader.evidence.audit import BAND_FILE
 from grader.pipeline import GradeOptions, grade_submission
+from grader.records import Mode
 
 VERB = "grade"
 SUMMARY = "grade one submission (a zip or a folder)"
@@ -20,6 +23,7 @@ def grading_options(args: argparse.Namespace) -> GradeOptions:
         data_dir=Path(args.data) if args.data else None,
         mode=args.mode,
         sandbox=not args.no_sandbox,
+        band=Path(args.band) if args.band else None,
     )
 
 
@@ -51,10 +55,16 @@ def add_grading_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="results go to OUT/<submission-id>/")
     parser.add_argument(
         "--mode",
-        choices=("static", "quick", "full"),
+        choices=get_args(Mode),
         default=default_of(GradeOptions, "mode"),
-        help="static: no execution; quick: a small subset with short runs (CPU); full: as submitted "
+        help="static: no execution; quick: a small subset with short runs (CPU); full: as submitted; "
+        "audit: as submitted until the rubric's audit epochs, then the claimed curve is checked there "
         "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--band",
+        default=default_of(GradeOptions, "band"),
+        help=f"audit mode's seed-noise band, written by 'grader audit-band' (default: OUT/{BAND_FILE})",
     )
     parser.add_argument(
         "--no-sandbox", action="store_true", help="run student code without bubblewrap (the result says so)"

@@ -10,7 +10,7 @@ import numpy as np
 from grader.evidence.environment import ImportFailure
 from grader.execute import ExecutionReport
 from grader.execute.evaluation import ModelEvaluation
-from grader.records import Finding, Mode
+from grader.records import AuditRecord, Finding, Mode
 from grader.rubric.model import NotebookSpec, Rubric
 from grader.static import LoadedNotebook, StoredOutputs
 from grader.static.predictions import Predictions
@@ -32,6 +32,7 @@ class NotebookEvidence:
     # the submission's files the run tried to load (as the guard named them) whose tensors are those of a
     # published pretrained model -> that model
     published_weights: dict[str, str] = field(default_factory=dict)
+    audit: AuditRecord | None = None  # audit mode's verdict on the claimed curve (grader.evidence.audit)
 
     @property
     def probe(self) -> dict:

@@ -19,12 +19,22 @@ MAX_NOTEBOOK_OUTPUT_BYTES = 50 * 1024 * 1024
 
 
 class CappedClient(NotebookClient):
-    """Keeps a bounded amount of each cell's output, so that a flood of prints cannot exhaust the grader."""
+    """Keeps a bounded amount of each cell's output, so that a flood of prints cannot exhaust the grader.
 
-    def __init__(self, nb: nbformat.NotebookNode, **kwargs: t.Any) -> None:
+    ``on_stream(text, stream)`` sees every piece of stdout and stderr as it arrives, kept or not (audit mode
+    counts the epochs printed with it).
+    """
+
+    def __init__(
+        self,
+        nb: nbformat.NotebookNode,
+        on_stream: t.Callable[[str, str], None] | None = None,
+        **kwargs: t.Any,
+    ) -> None:
         super().__init__(nb, **kwargs)
         self._output_bytes: dict[int, int] = {}
         self._truncated: set[int] = set()
+        self._on_stream = on_stream
 
     def output(
         self,
@@ -33,6 +43,9 @@ class CappedClient(NotebookClient):
         display_id: str | None,
         cell_index: int,
     ) -> nbformat.NotebookNode | None:
+        if self._on_stream is not None and msg["msg_type"] == "stream":
+            content = msg["content"]
+            self._on_stream(str(content.get("text", "")), str(content.get("name", "stdout")))
         used = self._output_bytes.get(cell_index, 0) + len(json.dumps(msg["content"], default=str))
         self._output_bytes[cell_index] = used
         within = (

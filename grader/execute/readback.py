@@ -52,6 +52,8 @@ def final_report(run: RunRecord, start: float) -> ExecutionReport:
         inherited=run.inherited,
         quick_mode_errors=run.quick_mode_errors,
         progressing=run.progressing,
+        epochs_seen=run.epochs_seen,
+        stopped_after_epochs=run.stopped_after_epochs,
         notes=run.notes,
         duration_s=round(time.monotonic() - start, 3),
         kernel_start_s=None if run.kernel_start_s is None else round(run.kernel_start_s, 3),

@@ -61,6 +61,9 @@ class ExecutionReport(BaseModel):
     # the timed-out cell had printed something: a run making progress, not a hang (a retry may be due)
     progressing: bool | None = None
     attempts: list[dict[str, t.Any]] = Field(default_factory=list)  # earlier attempts of this run, in order
+    epochs_seen: int = 0  # validation-accuracy lines the run printed (counted as they streamed)
+    # audit mode: the grader stopped the run (an interrupt) once it had printed this many epochs
+    stopped_after_epochs: int | None = None
     notes: list[str] = Field(default_factory=list)
     duration_s: float = 0.0
     kernel_start_s: float | None = None
@@ -94,6 +97,8 @@ class RunRecord:
     inherited: dict[str, str] = dataclasses.field(default_factory=dict)
     quick_mode_errors: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     progressing: bool | None = None
+    epochs_seen: int = 0
+    stopped_after_epochs: int | None = None
     executed_notebook: str | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
     cell_starts: list[tuple[float, int]] = dataclasses.field(default_factory=list)

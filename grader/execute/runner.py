@@ -40,9 +40,13 @@ from grader.execute.report import CellError, ExecutionReport, RunRecord, Status,
 from grader.execute.sandbox import SandboxSpec, sandbox_unavailable_reason
 from grader.execute.watchdog import Breach, Watchdog
 from grader.execute.workdir import LOG_FILE, prepare_notebook, prepare_work_dir, write_executed
+from grader.static.outputs import EpochCounter
 
 RUN_SEED = 0  # the seed of every graded run, so that grading a notebook twice trains the same model
 INTERRUPT_GRACE_S = 10.0
+# a training cell interrupted between batches may first wind down its DataLoader workers: on a loaded 2-core
+# machine the reference's took longer than 10 s
+AUDIT_STOP_GRACE_S = 60.0
 SETUP_TIMEOUT_S = 60.0
 BUSY_PROCESSES = 16  # more than a notebook with DataLoader workers starts
 
@@ -64,6 +68,7 @@ def run_notebook(
     seed: int | None = RUN_SEED,
     inherited: dict[str, str] | None = None,
     transport: Transport | None = None,
+    stop_after_epochs: int | None = None,
 ) -> ExecutionReport:
     """Run ``notebook`` with ``spec.work_dir`` as its cwd and report; never raises for the student's doing.
 
@@ -76,6 +81,9 @@ def run_notebook(
     work folder that an earlier notebook's run of the same grading wrote (relative path -> that notebook):
     the guard lets the run load them as its own. ``transport`` is the kernel channels' transport of an
     unsandboxed run (default: :func:`grader.execute.host.kernel_transport`); a sandboxed run uses ipc.
+    ``stop_after_epochs`` (audit mode) interrupts the kernel
+    once the run has printed that many validation accuracies and runs no further cell; the probes then export
+    the model as it is at that point.
     """
     start = time.monotonic()
     notebook = Path(notebook)
@@ -107,6 +115,7 @@ def run_notebook(
                 probe_timeout_s,
                 startup_timeout_s,
                 transport,
+                stop_after_epochs,
             )
         )
     except Exception as exc:
@@ -141,6 +150,7 @@ async def _execute(
     probe_timeout_s: float,
     startup_timeout_s: float,
     transport: Transport | None,
+    stop_after_epochs: int | None,
 ) -> None:
     runtime = Path(tempfile.mkdtemp(prefix="grader-k-"))
     spec = dataclasses.replace(run.spec, runtime_dir=runtime)
@@ -151,8 +161,16 @@ async def _execute(
         pass_fds=(run.events_fd, run.reports_fd),
         transport=transport,
     )
+    counter, enough = EpochCounter(), asyncio.Event()
+
+    def count(text: str, stream: str) -> None:
+        run.epochs_seen = counter.feed(text, stream)
+        if stop_after_epochs is not None and run.epochs_seen >= stop_after_epochs:
+            enough.set()
+
     client = CappedClient(
         nb,
+        on_stream=count,
         km=km,
         timeout=cell_timeout_s,
         allow_errors=False,
@@ -162,7 +180,7 @@ async def _execute(
     )
     try:
         if await _start(run, client, km):
-            await _run_cells(run, client, km, nb, cell_timeout_s, notebook_timeout_s)
+            await _run_cells(run, client, km, nb, cell_timeout_s, notebook_timeout_s, enough)
             if run_probes:
                 await _probe(run, client, km, probe_timeout_s)
     finally:
@@ -232,43 +250,118 @@ async def _run_cells(
     nb: nbformat.NotebookNode,
     cell_timeout_s: float,
     notebook_timeout_s: float,
+    enough: asyncio.Event,
 ) -> None:
     deadline = time.monotonic() + notebook_timeout_s
-    for index, cell in enumerate(nb.cells):
-        run.cell_starts.append((time.time(), index))
-        count = client.code_cells_executed + 1
-        task = asyncio.ensure_future(client.async_execute_cell(cell, index, execution_count=count))
-        done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
-        run.cells_executed = client.code_cells_executed
-        if not done:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
-            run.progressing = bool(cell.get("outputs"))
-            run.fail(
-                "notebook-timeout",
-                f"the notebook exceeded its {notebook_timeout_s:g} s limit while running cell {index}"
-                + _busy(run),
-                index,
-            )
-            return
-        error = task.exception()
-        if error is None:
-            continue
-        if isinstance(error, CellExecutionError) and _quick_mode_fault(run, cell, index, error):
-            continue
-        if isinstance(error, CellTimeoutError):
-            run.progressing = bool(cell.get("outputs"))
-            limit = f"cell {index} exceeded its {cell_timeout_s:g} s limit"
-            run.fail("cell-timeout", limit + _busy(run), index)
-        elif isinstance(error, CellExecutionError):
-            run.fail("cell-error", f"cell {index} raised {error.ename}: {first_line(error.evalue)}", index)
-            run.error = CellError(name=error.ename, value=first_line(error.evalue))
-        elif isinstance(error, DeadKernelError):
-            await _kernel_died(run, km, f"while running cell {index}", index)
-        else:
-            raise error
+    stop = asyncio.ensure_future(enough.wait())
+    try:
+        for index, cell in enumerate(nb.cells):
+            limits = (cell_timeout_s, notebook_timeout_s, deadline)
+            if not await _run_cell(run, client, km, cell, index, *limits, stop):
+                return
+    finally:
+        stop.cancel()
+
+
+async def _run_cell(
+    run: RunRecord,
+    client: NotebookClient,
+    km: SandboxedKernelManager,
+    cell: nbformat.NotebookNode,
+    index: int,
+    cell_timeout_s: float,
+    notebook_timeout_s: float,
+    deadline: float,
+    stop: asyncio.Future[t.Any],
+) -> bool:
+    """Run one cell; False when the run ends here (an error, a limit, or audit mode's stop)."""
+    if stop.done():  # the epochs were printed by the end of the previous cell
+        run.stopped_after_epochs = run.epochs_seen
+        run.message = f"stopped by the grader after {run.epochs_seen} printed epochs, before cell {index}"
+        return False
+    run.cell_starts.append((time.time(), index))
+    count = client.code_cells_executed + 1
+    task = asyncio.ensure_future(client.async_execute_cell(cell, index, execution_count=count))
+    timeout = max(0.0, deadline - time.monotonic())
+    done, _ = await asyncio.wait({task, stop}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    run.cells_executed = client.code_cells_executed
+    if stop in done and task not in done:
+        await _stop_for_audit(run, client, km, task, index)
+        return False
+    if not done:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        run.progressing = bool(cell.get("outputs"))
+        run.fail(
+            "notebook-timeout",
+            f"the notebook exceeded its {notebook_timeout_s:g} s limit while running cell {index}"
+            + _busy(run),
+            index,
+        )
+        return False
+    error = task.exception()
+    if error is None:
+        return True
+    if isinstance(error, CellExecutionError) and _quick_mode_fault(run, cell, index, error):
+        return True
+    if isinstance(error, CellTimeoutError):
+        run.progressing = bool(cell.get("outputs"))
+        limit = f"cell {index} exceeded its {cell_timeout_s:g} s limit"
+        run.fail("cell-timeout", limit + _busy(run), index)
+    elif isinstance(error, CellExecutionError):
+        run.fail("cell-error", f"cell {index} raised {error.ename}: {first_line(error.evalue)}", index)
+        run.error = CellError(name=error.ename, value=first_line(error.evalue))
+    elif isinstance(error, DeadKernelError):
+        await _kernel_died(run, km, f"while running cell {index}", index)
+    else:
+        raise error
+    return False
+
+
+async def _stop_for_audit(
+    run: RunRecord,
+    client: NotebookClient,
+    km: SandboxedKernelManager,
+    task: asyncio.Future[t.Any],
+    index: int,
+) -> None:
+    """Interrupt the cell that printed the audited epoch, as a time limit does, and wait for the kernel to
+    answer again, so that the probes export the model as it was when the epoch was printed."""
+    seen = run.epochs_seen
+    with contextlib.suppress(Exception):
+        await km.interrupt_kernel()
+    done, _ = await asyncio.wait({task}, timeout=AUDIT_STOP_GRACE_S)
+    if not done:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        run.fail("notebook-timeout", f"cell {index} did not stop when the grader interrupted it", index)
         return
+    error = task.exception()
+    if isinstance(error, DeadKernelError):
+        await _kernel_died(run, km, f"when the grader interrupted cell {index}", index)
+        return
+    if not await _answers(client, km):
+        run.fail("notebook-timeout", f"the kernel did not answer after the interrupt of cell {index}", index)
+        return
+    run.stopped_after_epochs = seen
+    run.message = f"stopped by the grader in cell {index} after {seen} printed epochs"
+
+
+async def _answers(client: NotebookClient, km: SandboxedKernelManager) -> bool:
+    """Whether the kernel runs a hidden ``pass`` again within the grace period (an interrupt that arrives
+    late lands on one of these, not on the probes)."""
+    deadline = time.monotonic() + INTERRUPT_GRACE_S
+    while time.monotonic() < deadline:
+        try:
+            reply = await run_hidden(client, km, "pass", max(0.1, deadline - time.monotonic()))
+        except Exception:
+            return False
+        if reply.get("status") == "ok":
+            return True
+        await asyncio.sleep(0.2)
+    return False
 
 
 def _quick_mode_fault(
@@ -321,16 +414,7 @@ async def _responsive(client: NotebookClient, km: SandboxedKernelManager) -> boo
     """Interrupt the kernel after a time limit and wait until it answers again, briefly."""
     with contextlib.suppress(Exception):
         await km.interrupt_kernel()
-    deadline = time.monotonic() + INTERRUPT_GRACE_S
-    while time.monotonic() < deadline:
-        try:
-            reply = await run_hidden(client, km, "pass", max(0.1, deadline - time.monotonic()))
-        except Exception:
-            return False
-        if reply.get("status") == "ok":
-            return True
-        await asyncio.sleep(0.2)
-    return False
+    return await _answers(client, km)
 
 
 async def _probe(

@@ -67,7 +67,8 @@ def render_student_report(result_dir: Path, rubric: Rubric, *, answer_keys: bool
         rejections=[f.detail for f in result.findings if f.kind == "intake-rejected"],
         findings=[f for f in result.findings if f.kind != "intake-rejected"],
         accuracy=[row for row in accuracy if not row.empty],
-        curves_png=curves_png(curves, {k: v for k, v in hidden.items() if v is not None}),
+        audits=_audit_lines(result, rubric),
+        curves_png=curves_png(curves, {k: v for k, v in hidden.items() if v is not None}, result.audits),
         notebooks=_notebook_pages(result_dir, files),
         logs=log_tails(result_dir),
     )
@@ -116,6 +117,15 @@ def accuracy_rows(result: Result, rubric: Rubric, curves: list[Curves]) -> list[
             rows[item.notebook].measured = value
             rows[item.notebook].measured_on = f"{result.mode} run" + (f", {images} images" if images else "")
     return [rows[spec.key] for spec in rubric.notebooks]
+
+
+def _audit_lines(result: Result, rubric: Rubric) -> list[dict[str, str]]:
+    """Audit mode's verdict per notebook, in the rubric's order."""
+    return [
+        {"filename": spec.filename, "verdict": audit.verdict, "message": audit.message}
+        for spec in rubric.notebooks
+        if (audit := result.audits.get(spec.key)) is not None
+    ]
 
 
 def _number(value: Any) -> float | None:

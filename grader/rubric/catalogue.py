@@ -16,8 +16,12 @@ from grader.records import Mode
 # (file_present), or nothing at all (manual: a TA grades it from the answer key).
 Reads = Literal["notebook", "predictions", "notebook or file", "nothing"]
 
-_STATIC_CAPABLE: tuple[Mode, ...] = ("static", "quick", "full")
+_STATIC_CAPABLE: tuple[Mode, ...] = ("static", "quick", "full", "audit")
 _NEEDS_RUN: tuple[Mode, ...] = ("quick", "full")
+# An audited run is stopped after a few epochs of its first training: the model it has then is the notebook's
+# own, but whether it ran to the end, and the models a dev notebook trains later (BatchNorm, Swish), are not
+# known, so those kinds are not automatic in audit mode.
+_NEEDS_MODEL: tuple[Mode, ...] = ("quick", "full", "audit")
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,8 @@ class CheckSpec:
 
 
 # Accuracy thresholds are unreachable on the quick subset, so val_accuracy reads the stored outputs in static
-# and quick mode (a claim, labelled as such) and the grader's own measurement in a full run; agreement needs
+# and quick mode (a claim, labelled as such) and the grader's own measurement in a full run; in audit mode the
+# claim counts when the curve is consistent with the model measured at the audited epoch. Agreement needs
 # full-data predictions.
 _KINDS = (
     CheckSpec("file_present", _STATIC_CAPABLE, reads="notebook or file"),
@@ -44,16 +49,16 @@ _KINDS = (
     CheckSpec("notebook_executed", _STATIC_CAPABLE),
     CheckSpec("no_pretrained", _STATIC_CAPABLE),
     CheckSpec("runs", _NEEDS_RUN),
-    CheckSpec("model_shape", _NEEDS_RUN),
-    CheckSpec("model_params", _NEEDS_RUN, required_params=("expected",)),
-    CheckSpec("resnet_structure", _NEEDS_RUN),
-    CheckSpec("optimizer", _NEEDS_RUN),
-    CheckSpec("criterion", _NEEDS_RUN),
+    CheckSpec("model_shape", _NEEDS_MODEL),
+    CheckSpec("model_params", _NEEDS_MODEL, required_params=("expected",)),
+    CheckSpec("resnet_structure", _NEEDS_MODEL),
+    CheckSpec("optimizer", _NEEDS_MODEL),
+    CheckSpec("criterion", _NEEDS_MODEL),
     CheckSpec("augmentation", _NEEDS_RUN),
     CheckSpec("batchnorm", _NEEDS_RUN),
     CheckSpec("swish", _NEEDS_RUN),
     CheckSpec("val_accuracy", _STATIC_CAPABLE, required_params=("threshold",)),
-    CheckSpec("learns", _NEEDS_RUN),
+    CheckSpec("learns", _NEEDS_MODEL),
     CheckSpec("predictions_format", _STATIC_CAPABLE, reads="predictions"),
     CheckSpec("holdout_accuracy", _STATIC_CAPABLE, reads="predictions", required_params=("threshold",)),
     CheckSpec("predictions_agreement", ("full",), reads="predictions", required_params=("min_agreement",)),

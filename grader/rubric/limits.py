@@ -36,10 +36,12 @@ class LimitsSpec(Limits):
     full: LimitOverrides = LimitOverrides()
 
     def for_mode(self, mode: Mode) -> Limits:
-        """Static mode executes nothing, so only the defaults (``max_file_mb`` above all) apply to it."""
+        """Static mode executes nothing, so only the defaults (``max_file_mb`` above all) apply to it; audit
+        mode runs notebooks as submitted, as full mode does, until it stops them."""
         base = self.model_dump(exclude={"quick", "full"})
-        if mode in ("quick", "full"):
-            base.update(getattr(self, mode).model_dump(exclude_none=True))
+        if mode in ("quick", "full", "audit"):
+            overrides = self.quick if mode == "quick" else self.full
+            base.update(overrides.model_dump(exclude_none=True))
         return Limits(**base)
 
     @model_validator(mode="after")

@@ -137,6 +137,41 @@ class IntegritySpec(Strict):
     )
 
 
+class BandSpec(Strict):
+    """How wide the seed noise around the reference's accuracy at the audited epoch is taken to be."""
+
+    seeds: int = Field(default=3, ge=2, description="reference runs `grader audit-band` measures by default")
+    c: float = Field(default=3.0, gt=0, description="the band is c standard deviations of those runs")
+    floor: float = Field(
+        default=0.02, gt=0, le=1, description="the narrowest band, so that three close runs do not make one"
+    )
+
+
+class AuditSpec(Strict):
+    """Audit mode: after how many printed epochs each notebook's run is stopped and its model measured."""
+
+    epochs: dict[str, PositiveInt] = Field(
+        default_factory=dict, description="epochs per notebook key, e.g. {lenet5: 3, resnet: 5}"
+    )
+    share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="for a notebook not in `epochs`: this share of its claimed epochs (at least 1)",
+    )
+    band: BandSpec = BandSpec()
+
+    def epochs_for(self, key: str, claimed_epochs: int) -> int | None:
+        """The epoch to audit a notebook at, never past its claimed curve; None when the rubric sets none."""
+        if key in self.epochs:
+            wanted = self.epochs[key]
+        elif self.share is not None:
+            wanted = max(1, math.ceil(self.share * claimed_epochs))
+        else:
+            return None
+        return min(wanted, claimed_epochs) if claimed_epochs > 0 else wanted
+
+
 # What `make setup` installs into the kernels' environment (pyproject.toml lists them; a test keeps the two in
 # step): the packages real submissions import besides torch, torchvision, numpy and Pillow.
 DEFAULT_PACKAGES = ("torchsummary", "torchinfo", "tqdm", "seaborn", "scikit-learn", "pandas", "matplotlib")
@@ -178,6 +213,7 @@ class Rubric(Strict):
     limits: LimitsSpec
     quick: QuickSpec
     integrity: IntegritySpec = IntegritySpec()
+    audit: AuditSpec = AuditSpec()
     environment: EnvironmentSpec = EnvironmentSpec()
     # The term's student template, a folder of notebooks (relative: to the grader's repository): the
     # boilerplate the similarity pass does not count. None: the F20 template derived from the reference.
@@ -221,6 +257,11 @@ class Rubric(Strict):
                         f"{key!r} is not a notebook key; the keys are {known}",
                     )
                 )
+        problems += [
+            (("audit", "epochs", key), f"{key!r} is not a notebook key; the keys are {known}")
+            for key in self.audit.epochs
+            if key not in keys
+        ]
         for index, item in enumerate(self.items):
             problems += [
                 (("items", index, *loc), message) for loc, message in self._item_problems(item, keys)

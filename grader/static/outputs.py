@@ -136,26 +136,58 @@ def _scan_text(
 ) -> list[tuple[float, bool]]:
     """Add this output's curve points to RAW; return its 'best' claims in order."""
     bests: list[tuple[float, bool]] = []
-    patterns = {
-        "val_acc": VAL_ACCURACY,
-        "val_loss": VAL_LOSS,
-        "train_acc": TRAIN_ACCURACY,
-        "train_loss": TRAIN_LOSS,
-    }
     for line in _LINE_BREAK.split(text):
-        claimed = BEST.search(line)
-        if claimed:
-            bests.append((float(claimed["value"]), claimed["percent"] is not None))
-            continue
-        if _BEST_WORD.search(line):
-            continue
-        for series, pattern in patterns.items():
-            found = list(pattern.finditer(line))
-            if len(found) == 1:
-                raw[series].append((float(found[0]["value"]), found[0]["percent"] is not None))
-            elif len(found) > 1:
-                skipped.append(line.strip()[:120])
+        best = _scan_line(line, raw, skipped)
+        if best is not None:
+            bests.append(best)
     return bests
+
+
+_SERIES = {
+    "val_acc": VAL_ACCURACY,
+    "val_loss": VAL_LOSS,
+    "train_acc": TRAIN_ACCURACY,
+    "train_loss": TRAIN_LOSS,
+}
+
+
+def _scan_line(
+    line: str, raw: dict[str, list[tuple[float, bool]]], skipped: list[str]
+) -> tuple[float, bool] | None:
+    """Add one line's curve points to RAW; return its 'best' claim, if it is one."""
+    claimed = BEST.search(line)
+    if claimed:
+        return float(claimed["value"]), claimed["percent"] is not None
+    if _BEST_WORD.search(line):
+        return None
+    for series, pattern in _SERIES.items():
+        found = list(pattern.finditer(line))
+        if len(found) == 1:
+            raw[series].append((float(found[0]["value"]), found[0]["percent"] is not None))
+        elif len(found) > 1:
+            skipped.append(line.strip()[:120])
+    return None
+
+
+class EpochCounter:
+    """Counts the validation-accuracy lines of output as it streams, read exactly as the stored outputs are.
+
+    Text arrives in pieces that may split a line; each stream keeps its unfinished last line until the rest
+    of it comes (a carriage return ends a line, as for the stored outputs, so progress bars count once).
+    """
+
+    def __init__(self) -> None:
+        self.epochs = 0
+        self._partial: dict[str, str] = {}
+
+    def feed(self, text: str, stream: str = "stdout") -> int:
+        """Read TEXT of STREAM; return how many validation-accuracy lines have been seen so far."""
+        *lines, self._partial[stream] = _LINE_BREAK.split(self._partial.get(stream, "") + text)
+        for line in lines:
+            raw: dict[str, list[tuple[float, bool]]] = {series: [] for series in _SERIES}
+            _scan_line(line, raw, [])
+            self.epochs += len(raw["val_acc"])
+        return self.epochs
 
 
 def _series_in_percent(values: list[tuple[float, bool]]) -> bool:

@@ -130,3 +130,35 @@ def test_notebook_pages_are_sanitised(tmp_path: Path) -> None:
 def test_a_missing_result_is_a_grader_error(tmp_path: Path) -> None:
     with pytest.raises(GraderError, match="grade the submission first"):
         render_student_report(tmp_path, F20)
+
+
+def test_audit_verdicts_are_shown_and_the_audited_point_is_plotted(tmp_path: Path) -> None:
+    from grader.records import AuditRecord
+    from grader.report.artifacts import Curves
+    from grader.report.plots import curves_png
+
+    result = make_result("erin")
+    result.audits = {
+        "lenet5": AuditRecord(
+            verdict="inconsistent",
+            message="inconsistent with the figures: claimed 85.0% at epoch 3, reproduced 10.0%",
+            epoch=3,
+            claimed=0.85,
+            reproduced=0.1,
+            band=0.06,
+            claimed_curve=[0.55, 0.72, 0.85, 0.9],
+        )
+    }
+    folder = write_batch(tmp_path / "out", result) / "erin"
+    write_notebook(
+        folder / "work/submission/hw2/lenet5-cifar10.ipynb", training_notebook([0.55, 0.72, 0.85, 0.9])
+    )
+    html = report_of(tmp_path / "out", "erin")
+    line = re.search(r'<li class="audit-inconsistent">.*?</li>', html, re.DOTALL).group(0)
+    assert (
+        "lenet5-cifar10.ipynb: inconsistent" in line and "claimed 85.0% at epoch 3, reproduced 10.0%" in line
+    )
+    curve = Curves(F20.notebook("lenet5"), claimed=[0.55, 0.72, 0.85, 0.9])
+    assert curves_png([curve], {}, result.audits) != curves_png([curve], {})  # the audited point is drawn
+    alone = Curves(F20.notebook("lenet5"))  # nothing printed: the measured point alone still gets a panel
+    assert curves_png([alone], {}) is None and curves_png([alone], {}, result.audits) is not None

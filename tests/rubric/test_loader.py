@@ -241,7 +241,7 @@ def test_default_modes_follow_the_check_and_can_be_overridden(tmp_path):
     data["items"][0]["modes"] = ["full"]
     rubric = load_rubric(write_rubric(tmp_path, data))
     assert rubric.item("runs").automatic_modes == ("full",)
-    assert rubric.item("acc").automatic_modes == ("static", "quick", "full")
+    assert rubric.item("acc").automatic_modes == ("static", "quick", "full", "audit")
     assert rubric.item("bonus").automatic_modes == ()
 
 
@@ -406,3 +406,16 @@ def test_the_term_template_is_a_folder_of_notebooks_where_it_is_used(tmp_path):
         check_template_dir(tmp_path / "empty")
     assert load_rubric(resolve_rubric("ece661-hw2")).template_dir == STUDENT_TEMPLATE / "ece661"
     assert load_rubric(resolve_rubric("ece590-hw2-f20")).template_dir is None  # the F20 template, derived
+
+
+def test_audit_epochs_come_from_the_rubric_or_a_share_of_the_claim_and_never_pass_it() -> None:
+    from grader.rubric.model import AuditSpec
+
+    spec = AuditSpec(epochs={"lenet5": 3}, share=0.05)
+    assert spec.epochs_for("lenet5", 30) == 3
+    assert spec.epochs_for("lenet5", 2) == 2  # a two-epoch curve is audited at its last epoch
+    assert spec.epochs_for("lenet5", 0) == 3  # nothing claimed: the run still stops there
+    assert spec.epochs_for("resnet", 200) == 10
+    assert spec.epochs_for("resnet", 30) == 2  # ceil(1.5)
+    assert spec.epochs_for("resnet", 4) == 1  # at least one epoch
+    assert AuditSpec(epochs={"lenet5": 3}).epochs_for("resnet", 200) is None
