@@ -170,7 +170,8 @@ async def _execute(
 
     client = CappedClient(
         nb,
-        on_stream=count,
+        # only audit mode reads the lines as they stream: every other run leaves the output path as it was
+        on_stream=count if stop_after_epochs is not None else None,
         km=km,
         timeout=cell_timeout_s,
         allow_errors=False,

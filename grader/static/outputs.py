@@ -173,8 +173,12 @@ class EpochCounter:
     """Counts the validation-accuracy lines of output as it streams, read exactly as the stored outputs are.
 
     Text arrives in pieces that may split a line; each stream keeps its unfinished last line until the rest
-    of it comes (a carriage return ends a line, as for the stored outputs, so progress bars count once).
+    of it comes (a carriage return ends a line, as for the stored outputs, so progress bars count once). Only
+    the last ``MAX_PARTIAL_CHARS`` of an unfinished line are kept: a flood printed without a line break must
+    cost the grader neither memory nor a rescan of everything so far at each piece.
     """
+
+    MAX_PARTIAL_CHARS = 4096
 
     def __init__(self) -> None:
         self.epochs = 0
@@ -182,7 +186,8 @@ class EpochCounter:
 
     def feed(self, text: str, stream: str = "stdout") -> int:
         """Read TEXT of STREAM; return how many validation-accuracy lines have been seen so far."""
-        *lines, self._partial[stream] = _LINE_BREAK.split(self._partial.get(stream, "") + text)
+        *lines, partial = _LINE_BREAK.split(self._partial.get(stream, "") + text)
+        self._partial[stream] = partial[-self.MAX_PARTIAL_CHARS :]
         for line in lines:
             raw: dict[str, list[tuple[float, bool]]] = {series: [] for series in _SERIES}
             _scan_line(line, raw, [])

@@ -53,3 +53,12 @@ def test_each_stream_keeps_its_own_unfinished_line() -> None:
     counter.feed("Warning: slow\n", "stderr")  # does not end the stdout line
     assert counter.epochs == 0
     assert counter.feed("0.5\n", "stdout") == 1
+
+
+def test_a_flood_without_line_breaks_keeps_only_a_bounded_tail() -> None:
+    counter = EpochCounter()
+    for _ in range(200):
+        assert counter.feed("x" * 10_000) == 0
+    assert counter.feed("\nValidation loss: 1.2, Validation accuracy: 0.51\n") == 1
+    # the tail of a flooded line is kept, so its own end still reads as the stored parser reads it
+    assert counter.feed("y" * 50_000 + "Validation loss: 1.1, Validation accuracy: 0.55\n") == 2
