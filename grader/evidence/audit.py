@@ -87,6 +87,9 @@ def audit_notebook(ev: Evidence, nb: NotebookEvidence, band: Band | None) -> Aud
     record.reproduced = measured_val_accuracy(ev, nb) if nb.evaluation and nb.evaluation.ok else None
     if record.reproduced is None:
         message = nb.evaluation.message if nb.evaluation else run.probe_error or "no model was exported"
+        if nb.evaluation and nb.evaluation.ok:
+            failed = nb.evaluation.prediction_errors.get("val", "it returned no predictions")
+            message += f", but its forward pass on the validation images failed: {failed}"
         return _unchecked(record, f"the model at epoch {epoch} was not measured: {message}", "harness")
     if len(curve) < epoch:
         return _unchecked(

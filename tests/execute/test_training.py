@@ -45,3 +45,39 @@ def test_models_trained_inside_a_function_are_kept_with_their_steps() -> None:
         ["Sequential", 2 * 5 + 5 + 5 + 1, 4, "SGD"],
         ["Linear", 6, 1, "Adam"],
     ]
+
+
+WRAPPED = textwrap.dedent(
+    """
+    import json, torch
+    from grader.execute.inkernel.training import REGISTRY_ATTR, track_training
+    track_training(torch)
+
+    class Net(torch.nn.Module):  # every parameter in one child: the child ties with the model
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(4, 2)
+        def forward(self, x):
+            return self.fc(x * 2)
+
+    kinds = []
+    for _ in range(40):  # the set of built modules iterates in address order: many models, many orders
+        net = Net()
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+        net(torch.randn(3, 4)).sum().backward()
+        optimizer.step()
+    print(json.dumps(sorted({type(m).__name__ for m, _, _ in getattr(torch, REGISTRY_ATTR).models()})))
+    """
+)
+
+
+def test_a_model_whose_parameters_all_sit_in_one_child_is_the_model_not_the_child() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPED],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(done.stdout) == ["Net"]

@@ -39,12 +39,17 @@ class TrainingRegistry:
         entry["steps"] += 1
 
     def _owner(self, optimizer: t.Any) -> t.Any:
-        """The module with the most parameters all of which OPTIMIZER updates: the model, not a layer."""
+        """The module with the most parameters all of which OPTIMIZER updates: the model, not a layer.
+
+        A model whose parameters all sit in one child (``self.fc``, ``self.layers = nn.Sequential(...)``)
+        ties with that child; the outer module wins, since its forward is the one the notebook trained."""
         updated = {id(p) for group in optimizer.param_groups for p in group["params"]}
         best, best_count = None, 0
         for module in list(self.built):
             own = [id(p) for p in module.parameters()]
-            if len(own) > best_count and all(p in updated for p in own):
+            if not own or not all(p in updated for p in own):
+                continue
+            if len(own) > best_count or (len(own) == best_count and _contains(module, best)):
                 best, best_count = module, len(own)
         return best
 
@@ -60,6 +65,10 @@ class TrainingRegistry:
                 type(entry["optimizer"]).__name__,
             )
         return list(found.values())
+
+
+def _contains(outer: t.Any, inner: t.Any) -> bool:
+    return inner is not None and outer is not inner and any(m is inner for m in outer.modules())
 
 
 def track_training(torch: t.Any) -> None:
