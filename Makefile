@@ -40,7 +40,7 @@ system-packages:
 	@command -v bwrap >/dev/null || { PKG=bubblewrap; $(APT_INSTALL); }
 
 test-packages:
-	@command -v chromium >/dev/null || { PKG=chromium; $(APT_INSTALL); }
+	@command -v chromium >/dev/null && test -x /usr/bin/chromedriver || { PKG="chromium chromium-driver"; $(APT_INSTALL); }
 	@test -x /usr/sbin/slurmctld -a -x /usr/sbin/slurmd -a -x /usr/sbin/munged || { PKG="slurm-wlm munge"; $(APT_INSTALL); }
 
 lint: setup

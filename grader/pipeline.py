@@ -13,7 +13,7 @@ import platform
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -45,6 +45,7 @@ from grader.intake import (
     submission_id,
     unpack_submission,
 )
+from grader.manual.merge import kept_ta_grades
 from grader.paths import COURSE_TOOLS
 from grader.records import (
     RESULT_FILE,
@@ -56,6 +57,7 @@ from grader.records import (
     Mode,
     Result,
     RunOutcome,
+    TAGrade,
     write_result,
 )
 from grader.rubric import load_rubric, resolve_rubric
@@ -489,14 +491,15 @@ def build_result(
     format_ok: bool,
     findings: list[Finding],
     environment: dict[str, Any],
-    deductions: Sequence[str] = (),
+    rejection: str | None = None,
     sandboxed: bool | None = None,
     timings: dict[str, float] | None = None,
     runs: dict[str, RunOutcome] | None = None,
+    ta_grades: Mapping[str, TAGrade] | None = None,
 ) -> Result:
     """The one place outcomes are scored into a record, for a graded submission and for one the batch could
-    not grade alike, so both always carry the same fields."""
-    scored = apply_rubric(rubric, outcomes, mode, format_ok)
+    not grade alike, so both always carry the same fields. TA_GRADES: the TAs' points kept from before."""
+    scored = apply_rubric(rubric, outcomes, mode, format_ok, ta_grades)
     return Result(
         submission_id=sub_id,
         input_sha256=sha256,
@@ -505,7 +508,9 @@ def build_result(
         score=scored.total,
         max_score=scored.max_score,
         bonus=scored.bonus,
-        deductions=scored.deductions + list(deductions),
+        deductions=scored.deductions + rejection_notes(rejection),
+        format_ok=format_ok,
+        rejection=rejection,
         checks=scored.checks,
         findings=findings,
         sandboxed=sandboxed,
@@ -513,6 +518,10 @@ def build_result(
         environment=environment,
         runs=runs or {},
     )
+
+
+def rejection_notes(rejection: str | None) -> list[str]:
+    return [f"rejected at intake: {rejection}"] if rejection else []
 
 
 def _finish(
@@ -532,15 +541,17 @@ def _finish(
     audits: dict[str, AuditRecord] | None = None,
 ) -> Result:
     timings["total_s"] = time.perf_counter() - started
+    sha256 = content_sha256(src)
     result = build_result(
         rubric,
         options.mode,
         outcomes,
         sub_id=sub_id,
-        sha256=content_sha256(src),
+        sha256=sha256,
         format_ok=format_ok,
         findings=findings,
-        deductions=[f"rejected at intake: {rejection}"] if rejection else [],
+        rejection=rejection,
+        ta_grades=kept_ta_grades(options.out_dir, sub_id, sha256),
         sandboxed=None if options.mode == "static" else options.sandbox,
         timings={name: round(seconds, 3) for name, seconds in timings.items()},
         runs=runs,

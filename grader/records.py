@@ -49,6 +49,23 @@ class CheckOutcome(BaseModel):
     fraction: float | None = None
 
 
+class TAGrade(BaseModel):
+    """Points a TA gave an item by hand (grader.manual), as merged into the result.
+
+    ``stale``: given to an earlier version of the submission (its content hash has changed since), so the
+    points are shown for the TA to check again but not counted."""
+
+    points: float
+    comment: str = ""
+    grader: str = ""
+    graded_at: str = ""
+    stale: bool = False
+
+
+# The statuses a TA decides by hand: items graded from the report, and checks the grader could not decide
+TA_STATUSES: tuple[CheckStatus, ...] = ("manual", "inconclusive")
+
+
 class CheckResult(BaseModel):
     """A check's outcome after the rubric turned it into points."""
 
@@ -63,6 +80,12 @@ class CheckResult(BaseModel):
     # the notebook (rubric key) whose grader run this check reads: when that run stopped early, a failure
     # here may follow from the stop (grader.report.causes)
     reads_run: str | None = None
+    ta_grade: TAGrade | None = None  # only on an item in TA_STATUSES
+
+    @property
+    def awaits_ta(self) -> bool:
+        """A TA still has to grade it: its points are not in the score yet."""
+        return self.status in TA_STATUSES and (self.ta_grade is None or self.ta_grade.stale)
 
 
 class RunOutcome(BaseModel):
@@ -97,6 +120,9 @@ class Result(BaseModel):
     max_score: float
     bonus: float = 0.0
     deductions: list[str] = Field(default_factory=list)
+    # what re-scoring with a TA's grades needs besides the checks: the files' layout and intake's verdict
+    format_ok: bool | None = None  # None: a record written before it was kept (its deductions tell)
+    rejection: str | None = None
     checks: list[CheckResult] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     runs: dict[str, RunOutcome] = Field(default_factory=dict)  # by rubric notebook key, in the rubric's order

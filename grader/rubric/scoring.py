@@ -7,19 +7,20 @@ Order of the arithmetic, as documented for students and TAs:
 3. the format deduction (``format_deduction`` times the earned ``score + bonus``) applies when the files are
    misnamed or not laid out as the handout asks;
 4. the cap limits what is left: ``total = min(cap, score + bonus - deduction)``.
-Skipped and manual items count toward ``max_score`` (the maximum does not shrink with the grading mode); an
-item with no outcome is an error "not evaluated", never a silent zero.
+A TA's points on a manual or inconclusive item count like automatic ones (stale ones, given to an earlier
+version of the submission, do not). Skipped and manual items count toward ``max_score`` (the maximum does
+not shrink with the grading mode); an item with no outcome is an error "not evaluated", never a silent zero.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from grader.records import CheckOutcome, CheckResult, CheckStatus, Mode
+from grader.records import TA_STATUSES, CheckOutcome, CheckResult, CheckStatus, Mode, TAGrade
 from grader.rubric.catalogue import RUN_CHECKS
 
 from .base import MODES
@@ -48,15 +49,31 @@ def partial_fraction(partial: Partial, threshold: float, value: float) -> float:
     )
 
 
-def apply_rubric(rubric: Rubric, outcomes: Mapping[str, CheckOutcome], mode: Mode, format_ok: bool) -> Scored:
-    """Score one submission; an outcome for an id the rubric lacks is a grader bug and raises ValueError."""
+def apply_rubric(
+    rubric: Rubric,
+    outcomes: Mapping[str, CheckOutcome],
+    mode: Mode,
+    format_ok: bool,
+    ta_grades: Mapping[str, TAGrade] | None = None,
+) -> Scored:
+    """Score one submission; an outcome for an id the rubric lacks is a grader bug and raises ValueError.
+    TA_GRADES (by item id) give the points of the items a TA decides (manual and inconclusive ones)."""
     if mode not in MODES:
         raise ValueError(f"unknown grading mode {mode!r}; expected one of {', '.join(MODES)}")
     unknown = sorted(set(outcomes) - {item.id for item in rubric.items})
     if unknown:
         raise ValueError(f"outcomes for items the rubric {rubric.name} does not have: {', '.join(unknown)}")
-
     checks = [_score_item(item, outcomes.get(item.id), mode) for item in rubric.items]
+    return score_checks(rubric, checks, format_ok, ta_grades or {})
+
+
+def score_checks(
+    rubric: Rubric, checks: Sequence[CheckResult], format_ok: bool, ta_grades: Mapping[str, TAGrade]
+) -> Scored:
+    """The totals of scored CHECKS with TA_GRADES in place of any earlier ones: the step that re-scoring a
+    stored result after a TA graded repeats, so the bonus, the format deduction and the cap apply to the
+    TA's points exactly as to the automatic ones."""
+    checks = [_with_ta_grade(check, ta_grades.get(check.id)) for check in checks]
     score = _round(sum(check.points for check in checks if not check.bonus))
     bonus = _round(sum(check.points for check in checks if check.bonus))
     earned = _round(score + bonus)
@@ -80,6 +97,17 @@ def apply_rubric(rubric: Rubric, outcomes: Mapping[str, CheckOutcome], mode: Mod
         deductions=deductions,
         total=earned,
     )
+
+
+def _with_ta_grade(check: CheckResult, grade: TAGrade | None) -> CheckResult:
+    """CHECK with GRADE's points when a TA decides it (a stale grade is kept but earns nothing); any other
+    status keeps its automatic points, and a grade for it is ignored."""
+    if check.status not in TA_STATUSES:
+        return check
+    if grade is None or grade.stale:
+        return check.model_copy(update={"points": 0.0, "ta_grade": grade})
+    points = _round(min(check.max_points, max(0.0, grade.points)))
+    return check.model_copy(update={"points": points, "ta_grade": grade})
 
 
 def _score_item(item: Item, outcome: CheckOutcome | None, mode: Mode) -> CheckResult:

@@ -52,7 +52,7 @@ def make_result(
         format_ok=format_ok,
         findings=found,
         environment={"grader": "test"},
-        deductions=[f"rejected at intake: {rejection}"] if rejection else (),
+        rejection=rejection,
         sandboxed=sandboxed,
         timings={"total_s": 12.5},
         runs=runs,

@@ -1,0 +1,54 @@
+"""After a TA's grades changed: merge them into the results and render again what shows the score (the
+student reports, the class dashboard, the gradebook), so every page agrees with the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.errors import GraderError
+from grader.manual.merge import merge_folder
+from grader.manual.store import STORE_FILE, ManualStore
+from grader.report import load_batch, render_dashboard, render_student_report, write_gradebook
+from grader.rubric.model import Rubric
+
+
+@dataclass
+class Refreshed:
+    reports: int = 0
+    failed: list[str] = field(default_factory=list)  # "<submission id>: why"
+    unreadable: list[str] = field(default_factory=list)
+    dashboard: Path | None = None
+    gradebook: Path | None = None
+
+
+def merge_all(out_dir: Path, rubric: Rubric, only: Iterable[str] | None = None) -> None:
+    """Merge the store's grades into every result of OUT_DIR (or those of the submission ids ONLY)."""
+    if not (Path(out_dir) / STORE_FILE).is_file():
+        return
+    store, wanted = ManualStore(out_dir), set(only) if only is not None else None
+    for folder, result in load_batch(out_dir).results:
+        if wanted is None or result.submission_id in wanted:
+            merge_folder(folder, rubric, store)
+
+
+def refresh(
+    out_dir: Path, rubric: Rubric, only: Iterable[str] | None = None, *, answer_keys: bool = False
+) -> Refreshed:
+    """Merge, then render the reports of ONLY (default: all), the dashboard and the gradebook."""
+    only = list(only) if only is not None else None
+    merge_all(out_dir, rubric, only)
+    batch, done = load_batch(out_dir), Refreshed()
+    for folder, result in batch.results:
+        if only is not None and result.submission_id not in only:
+            continue
+        try:
+            render_student_report(folder, rubric, answer_keys=answer_keys)
+            done.reports += 1
+        except GraderError as exc:
+            done.failed.append(f"{result.submission_id}: {exc}")
+    done.unreadable = [f"{path}: {why}" for path, why in batch.unreadable]
+    done.dashboard = render_dashboard(out_dir, rubric)
+    done.gradebook = write_gradebook(out_dir, rubric)
+    return done
