@@ -13,6 +13,7 @@ from grader.commands import (
     demo,
     grade,
     gradescope,
+    manual,
     precheck,
     report,
     similarity,
@@ -20,7 +21,7 @@ from grader.commands import (
 )
 from grader.errors import GraderError
 
-COMMANDS = (data, grade, batch, audit_band, similarity, precheck, report, gradescope, template, demo)
+COMMANDS = (data, grade, batch, audit_band, similarity, precheck, report, manual, gradescope, template, demo)
 DESCRIPTION = "Grade the CIFAR-10 CNN homework: one submission or a whole class, with reports for TAs."
 
 

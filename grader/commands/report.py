@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.manual.refresh import merge_all
 from grader.report import load_batch, render_dashboard, render_student_report, write_gradebook
 from grader.rubric import load_rubric, resolve_rubric
 
@@ -23,6 +24,7 @@ def report_folder(out_dir: Path, rubric_name: str | Path, *, answer_keys: bool =
     if not out_dir.is_dir():
         raise GraderError(f"results folder {out_dir} does not exist")
     rubric = load_rubric(resolve_rubric(rubric_name))
+    merge_all(out_dir, rubric)  # the TAs' grades first, so every page shows them
     batch = load_batch(out_dir)
     failed = 0
     for folder, result in batch.results:

@@ -17,7 +17,7 @@ from grader.rubric.model import Rubric
 
 GRADEBOOK_FILE = "gradebook.csv"
 FIXED_COLUMNS = ("submission_id", "total", "max_score", "bonus", "deductions")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_gradebook(out_dir: Path, rubric: Rubric) -> Path:
@@ -31,19 +31,19 @@ def write_gradebook(out_dir: Path, rubric: Rubric) -> Path:
 
 
 def gradebook_frame(results: list[Result], rubric: Rubric) -> pd.DataFrame:
-    """The fixed columns, then one per rubric item in rubric order (points; empty where a TA grades it)."""
+    """The fixed columns, then one per rubric item in rubric order (points; empty where a TA has yet to
+    grade it)."""
     item_ids = [item.id for item in rubric.items]
     rows = []
     for result in sorted(results, key=lambda r: r.submission_id):
         row: dict[str, object] = {
-            "submission_id": _cell(result.submission_id),
+            "submission_id": spreadsheet_cell(result.submission_id),
             "total": result.score,
             "max_score": result.max_score,
             "bonus": result.bonus,
-            "deductions": _cell("; ".join(result.deductions)),
+            "deductions": spreadsheet_cell("; ".join(result.deductions)),
         }
-        pending = ("manual", "inconclusive")
-        points = {check.id: None if check.status in pending else check.points for check in result.checks}
+        points = {check.id: None if check.awaits_ta else check.points for check in result.checks}
         row.update({item_id: points.get(item_id) for item_id in item_ids})
         rows.append(row)
     columns = list(FIXED_COLUMNS) + item_ids
@@ -51,5 +51,6 @@ def gradebook_frame(results: list[Result], rubric: Rubric) -> pd.DataFrame:
     return frame.astype({item_id: "Float64" for item_id in item_ids})
 
 
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+def spreadsheet_cell(text: str) -> str:
+    """TEXT safe to open in a spreadsheet: a leading formula character is quoted with an apostrophe."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
