@@ -381,7 +381,10 @@ def _quick_mode_fault(
 
 def _busy(run: RunRecord) -> str:
     """A clause naming a crowd of processes, the likely reason a cell ran out of time (a slow fork bomb)."""
-    peak = 0 if run.watchdog is None else run.watchdog.peak_processes
+    if run.watchdog is None:
+        return ""
+    run.watchdog.recount()
+    peak = run.watchdog.peak_processes
     return f", with {peak} processes running" if peak > BUSY_PROCESSES else ""
 
 

@@ -100,7 +100,7 @@ class Watchdog:
             breach = self._cgroup_check()
             if breach is None:
                 tree = self._tree()
-                if not tree:  # an OOM kill may have ended the tree since the first look
+                if not tree and not self._root_alive():  # an OOM kill may have ended the tree
                     self.breach = self._oom_check()
                     return
                 breach = self._check(tree)
@@ -110,6 +110,23 @@ class Watchdog:
                 self.breach = breach
                 self.kill_tree()
                 return
+
+    def _root_alive(self) -> bool:
+        """False once the kernel is gone; a walk of a fork bomb's tree can fail while it is still there."""
+        try:
+            return self._root is not None and self._root.is_running()
+        except psutil.Error:
+            return False
+
+    def recount(self) -> int:
+        """The processes running now, kept in the peak: a bomb that forks slowly can outgrow the last poll
+        before its cell times out, and the verdict should name the crowd."""
+        if self.caps is not None and self.caps.pids is not None:
+            count = len(self.caps.pids.processes()) - self.helpers
+        else:
+            count = len(self._tree()) - self.helpers
+        self.peak_processes = max(self.peak_processes, count)
+        return count
 
     def _cgroup_check(self) -> Breach | None:
         """Look at the cgroups first: tasks are counted from the pids cgroup in one read, where walking a fork

@@ -112,3 +112,19 @@ def test_what_lands_in_any_watched_folder_counts(tmp_path: Path) -> None:
     )
     assert watchdog.breach is not None and watchdog.breach.kind == "disk-quota"
     assert process.returncode == -9
+
+
+def test_a_recount_sees_processes_started_since_the_last_poll() -> None:
+    """A slow fork bomb can grow between two polls; the count taken when its cell times out names it."""
+    process = subprocess.Popen([sys.executable, "-c", FORKER])
+    watchdog = Watchdog(process.pid, memory_mb=10_000, max_processes=100, interval_s=3600).start()
+    try:
+        poll_until(
+            lambda: len(psutil.Process(process.pid).children()) == 12, timeout_s=20, what="12 children"
+        )
+        assert watchdog.peak_processes == 0, "no poll has run yet"
+        assert watchdog.recount() == 13 and watchdog.peak_processes == 13
+    finally:
+        watchdog.kill_tree()
+        process.wait(timeout=10)
+        watchdog.stop()
