@@ -1,0 +1,1 @@
+"""The TAs' grading app (``grader review``): grade the manual and inconclusive items of a results folder."""
