@@ -15,12 +15,13 @@ from grader.commands import (
     gradescope,
     precheck,
     report,
+    review,
     similarity,
     template,
 )
 from grader.errors import GraderError
 
-COMMANDS = (data, grade, batch, audit_band, similarity, precheck, report, gradescope, template, demo)
+COMMANDS = (data, grade, batch, audit_band, similarity, precheck, report, review, gradescope, template, demo)
 DESCRIPTION = "Grade the CIFAR-10 CNN homework: one submission or a whole class, with reports for TAs."
 
 
