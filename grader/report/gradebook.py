@@ -1,6 +1,7 @@
 """``OUT/gradebook.csv``: one row per submission, ready to merge into an LMS gradebook.
 
-Manual items are left empty rather than 0, so a TA can tell "not graded yet" from "graded: no points".
+Items that still await a TA are left empty rather than 0, so a TA can tell "not graded yet" from "graded: no
+points"; once a TA graded one, its cell holds the TA's points.
 Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) get a leading
 apostrophe: submission ids come from student file names.
 """
@@ -31,7 +32,8 @@ def write_gradebook(out_dir: Path, rubric: Rubric) -> Path:
 
 
 def gradebook_frame(results: list[Result], rubric: Rubric) -> pd.DataFrame:
-    """The fixed columns, then one per rubric item in rubric order (points; empty where a TA grades it)."""
+    """The fixed columns, then one per rubric item in rubric order (points; empty while a TA has yet to grade
+    it)."""
     item_ids = [item.id for item in rubric.items]
     rows = []
     for result in sorted(results, key=lambda r: r.submission_id):
@@ -42,8 +44,7 @@ def gradebook_frame(results: list[Result], rubric: Rubric) -> pd.DataFrame:
             "bonus": result.bonus,
             "deductions": _cell("; ".join(result.deductions)),
         }
-        pending = ("manual", "inconclusive")
-        points = {check.id: None if check.status in pending else check.points for check in result.checks}
+        points = {check.id: None if check.awaits_ta else check.points for check in result.checks}
         row.update({item_id: points.get(item_id) for item_id in item_ids})
         rows.append(row)
     columns = list(FIXED_COLUMNS) + item_ids
