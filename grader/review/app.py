@@ -31,11 +31,13 @@ from grader.rubric.model import Rubric
 
 COOKIE = "grader_review_token"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
-# Nothing loads from elsewhere; the one script is the app's own file, so a student's text cannot run.
-CSP = (
+# Nothing loads from elsewhere; the one script is the app's own file, so a student's text cannot run. The
+# pages repeat the policy in a <meta>, where browsers ignore (and complain about) frame-ancestors.
+PAGE_CSP = (
     "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'self'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "form-action 'self'; base-uri 'none'"
 )
+CSP = PAGE_CSP + "; frame-ancestors 'none'"
 
 
 def make_token() -> str:
@@ -53,7 +55,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(points=points, link=link, evidence_rows=evidence_rows)
-    env.globals.update(csp=CSP)
+    env.globals.update(csp=PAGE_CSP)
     return env
 
 
@@ -91,13 +93,18 @@ def create_app(out_dir: Path, rubric: Rubric, *, grader: str, token: str) -> Fla
     def _headers(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # not no-referrer: under it a browser sends "Origin: null" with form posts, which the check refuses
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.errorhandler(GraderError)
     def _missing(exc: GraderError) -> Response:
         return page("message.html.j2", status=404, message=str(exc))
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status=204)  # browsers ask for one; a 404 would be an error in their console
 
     @app.get("/")
     def overview() -> Response:
