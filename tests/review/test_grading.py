@@ -168,3 +168,31 @@ def test_an_unknown_item_or_student_is_a_message_not_a_traceback(tmp_path: Path)
         response = test_client.get(path)
         assert response.status_code == 404 and "Traceback" not in response.get_data(as_text=True)
     assert save(test_client, "alice", "lab1.c", "1").status_code == 404  # automatic: not a TA's
+
+
+def test_an_inconclusive_check_is_graded_with_the_graders_evidence(tmp_path: Path) -> None:
+    out = results_folder(tmp_path / "out", ("alice",))
+    path = out / "alice/result.json"
+    result = read_result(path)
+    checks = [
+        c.model_copy(
+            update={
+                "status": "inconclusive",
+                "points": 0.0,
+                "message": "the kernel died",
+                "evidence": {"x": 1},
+            }
+        )
+        if c.id == "lab1.c"
+        else c
+        for c in result.checks
+    ]
+    write_result(result.model_copy(update={"checks": checks}), path)
+    test_client = client(out)
+    assert "lab1.c" in test_client.get("/").get_data(as_text=True)
+    html = test_client.get("/item/lab1.c/alice").get_data(as_text=True)
+    assert "What the grader found" in html and "the kernel died" in html
+    maximum = next(c.max_points for c in checks if c.id == "lab1.c")
+    assert save(test_client, "alice", "lab1.c", f"{maximum:g}").status_code == 302
+    graded = next(c for c in read_result(path).checks if c.id == "lab1.c")
+    assert graded.points == maximum and not graded.awaits_ta
