@@ -166,7 +166,8 @@ def _summary(result: Result) -> str:
     by_ta = [check for check in result.checks if check.ta_grade is not None and not check.awaits_ta]
     if by_ta:
         given = sum(check.points for check in by_ta)
-        lines.append(f"The score includes {given:g} points graded by a TA ({len(by_ta)} items).")
+        items = f"{len(by_ta)} item" + ("s" if len(by_ta) != 1 else "")
+        lines.append(f"The score includes {given:g} points graded by a TA ({items}).")
     serious = [f for f in result.findings if f.severity in ("error", "warning")]
     if serious:
         lines.append("Findings:")
