@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader.commands.review import review_server
+from grader.manual.store import ManualStore
 from grader.records import read_result
 from tests.review.helpers import results_folder
 
@@ -117,6 +118,15 @@ def test_a_ta_grades_with_the_keyboard_only(app_url: tuple[Path, str], driver, t
         for item, given in grades.items():
             assert f"graded by tess: {given:g} of 2" in report, (sid, item)
     assert "clear and right" in (out / "alice/report.html").read_text()
+
+    ManualStore(out).add_rubric_comment("tf.1.4", "True: eps bounds the step", 2.0, "tess")
+    driver.get(base + "/item/tf.1.4/alice")
+    driver.find_element(By.CSS_SELECTOR, "button.rubric-comment").click()  # fills the points and comment
+    assert driver.find_element(By.ID, "points").get_attribute("value") == "2"
+    assert driver.find_element(By.ID, "comment").get_attribute("value") == "True: eps bounds the step"
+    driver.find_element(By.TAG_NAME, "h1").click()  # focus off the button: Enter saves
+    keys(Keys.ENTER, then="/item/tf.1.4/bob")
+    assert ManualStore(out).grade("alice", "tf.1.4").comment == "True: eps bounds the step"
 
     severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     assert not severe, severe
