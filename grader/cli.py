@@ -16,12 +16,26 @@ from grader.commands import (
     manual,
     precheck,
     report,
+    review,
     similarity,
     template,
 )
 from grader.errors import GraderError
 
-COMMANDS = (data, grade, batch, audit_band, similarity, precheck, report, manual, gradescope, template, demo)
+COMMANDS = (
+    data,
+    grade,
+    batch,
+    audit_band,
+    similarity,
+    precheck,
+    report,
+    review,
+    manual,
+    gradescope,
+    template,
+    demo,
+)
 DESCRIPTION = "Grade the CIFAR-10 CNN homework: one submission or a whole class, with reports for TAs."
 
 

@@ -68,7 +68,7 @@ def render_dashboard(out_dir: Path, rubric: Rubric) -> Path:
         summary=_summary(scores),
         histogram_png=histogram_png(scores, rubric.cap),
         items=item_stats(results, rubric),
-        manual_points=sum(item.points for item in rubric.items if item.check == "manual"),
+        awaiting=awaiting_ta(results),
         flagged=[(result, reasons) for result in results if (reasons := flag_reasons(result))],
         pairs=pairs,
         similarity_note=similarity_note,
@@ -116,6 +116,16 @@ def item_stats(results: list[Result], rubric: Rubric) -> list[ItemStats]:
                 counts = stats[check.id].counts
                 counts[check.status] = counts.get(check.status, 0) + 1
     return list(stats.values())
+
+
+def awaiting_ta(results: list[Result]) -> dict[str, float]:
+    """What the scores still leave out: the grades TAs have yet to give, and the most points a student waits
+    for (TA-graded items are in the scores once graded)."""
+    waiting = [[check for check in result.checks if check.awaits_ta] for result in results]
+    return {
+        "grades": sum(len(checks) for checks in waiting),
+        "points": max((sum(check.max_points for check in checks) for checks in waiting), default=0.0),
+    }
 
 
 def flag_reasons(result: Result) -> list[str]:

@@ -1,6 +1,7 @@
 """``OUT/gradebook.csv``: one row per submission, ready to merge into an LMS gradebook.
 
-Manual items are left empty rather than 0, so a TA can tell "not graded yet" from "graded: no points".
+Items that still await a TA are left empty rather than 0, so a TA can tell "not graded yet" from "graded: no
+points"; once a TA graded one, its cell holds the TA's points.
 Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) get a leading
 apostrophe: submission ids come from student file names.
 """

@@ -6,9 +6,10 @@ The fields are those of Gradescope's autograder specification (gradescope-autogr
 Mapping: one test per rubric item. Bonus items have ``max_score`` 0 (extra credit), so the tests' maxima add
 up to the rubric's total. The format deduction and the cap, when they apply, are one more test with a
 negative score, so the tests' scores add up to the top-level ``score`` (the final total). Manual items are
-0 of their points, shown after the grades are published, with a note that a TA grades them. Every
-automatic test carries an explicit ``status``: Gradescope otherwise counts 0 of 0 points (the integrity
-items) as passed.
+0 of their points, shown after the grades are published, with a note that a TA grades them, until a TA
+graded them: then they carry the TA's points, name and comment, and the summary says the score includes
+them. Every automatic test carries an explicit ``status``: Gradescope otherwise counts 0 of 0 points (the
+integrity items) as passed.
 """
 
 from __future__ import annotations
@@ -132,7 +133,13 @@ def _test(check) -> dict[str, Any]:
         "tags": tags,
         "visibility": "visible",
     }
-    if check.status == "manual":
+    if check.ta_grade is not None and not check.awaits_ta:
+        grade = check.ta_grade
+        test["output"] = f"Graded by {grade.grader or 'a TA'}: {check.points:g} of {check.max_points:g}." + (
+            f"\n{grade.comment}" if grade.comment else ""
+        )
+        test["visibility"] = "after_published"
+    elif check.status == "manual":
         test["output"] = (
             f"Graded by a TA from your report and notebooks ({check.max_points:g} points), "
             "outside the autograder: 0 here is not your grade for this item."
@@ -153,9 +160,14 @@ def _summary(result: Result) -> str:
         + f", graded in {result.mode} mode with rubric {result.rubric}."
     ]
     lines += [f"Deduction: {deduction}" for deduction in result.deductions]
-    manual = sum(check.max_points for check in result.checks if check.status == "manual")
+    manual = sum(check.max_points for check in result.checks if check.awaits_ta)
     if manual:
         lines.append(f"{manual:g} points are graded by a TA and are not in this score yet.")
+    by_ta = [check for check in result.checks if check.ta_grade is not None and not check.awaits_ta]
+    if by_ta:
+        given = sum(check.points for check in by_ta)
+        items = f"{len(by_ta)} item" + ("s" if len(by_ta) != 1 else "")
+        lines.append(f"The score includes {given:g} points graded by a TA ({items}).")
     serious = [f for f in result.findings if f.severity in ("error", "warning")]
     if serious:
         lines.append("Findings:")

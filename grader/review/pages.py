@@ -1,0 +1,170 @@
+"""What each page of the review app shows, gathered from the results, the grade store and the submission,
+apart from the routes so that it can be read (and tested) without a request.
+
+The store is the truth about grades: a result.json shows a grade only once it is merged, and a grade given
+to an earlier version of the submission (another content hash) counts as not graded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.errors import GraderError
+from grader.manual.store import ManualStore, StoredGrade
+from grader.manual.validate import gradable_checks
+from grader.records import SUBMISSION_DIR, CheckResult, Result
+from grader.report import load_batch
+from grader.report.render import link
+from grader.review.answers import MAX_PAGES_SHOWN, AnswerCache
+from grader.review.cells import relevant_cells
+from grader.review.pdf_answers import question_label
+from grader.rubric.model import Rubric
+
+BY_ITEM, BY_STUDENT = "item", "student"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One grade to give: a student's item, with the stored grade if any."""
+
+    folder: Path
+    result: Result
+    check: CheckResult
+    grade: StoredGrade | None
+
+    @property
+    def stale(self) -> bool:
+        return self.grade is not None and self.grade.input_sha256 != self.result.input_sha256
+
+    @property
+    def graded(self) -> bool:
+        return self.grade is not None and not self.stale
+
+
+class Review:
+    """A results folder seen by the app: read again on every page, so other TAs' grades show at once."""
+
+    def __init__(self, out_dir: Path, rubric: Rubric, store: ManualStore) -> None:
+        self.out_dir, self.rubric, self.store = Path(out_dir), rubric, store
+        self.answers = AnswerCache(rubric)
+        self.items = {item.id: item for item in rubric.items}
+
+    def slots(self) -> list[Slot]:
+        """Every gradable (student, item), by student then rubric order."""
+        grades = {(g.submission_id, g.item_id): g for g in self.store.grades()}
+        return [
+            Slot(folder, result, check, grades.get((result.submission_id, check.id)))
+            for folder, result in load_batch(self.out_dir).results
+            for check in gradable_checks(result)
+        ]
+
+    def item_order(self, slots: list[Slot]) -> list[str]:
+        present = {slot.check.id for slot in slots}
+        return [item.id for item in self.rubric.items if item.id in present]
+
+    def walk(self, slots: list[Slot], mode: str) -> list[Slot]:
+        """The order Enter and j/k walk: students within an item (by question), or items within a student."""
+        if mode == BY_STUDENT:
+            return slots
+        rank = {item_id: at for at, item_id in enumerate(self.item_order(slots))}
+        return sorted(slots, key=lambda s: (rank[s.check.id], s.result.submission_id))
+
+    def overview(self) -> dict[str, Any]:
+        slots = self.slots()
+        items = []
+        for item_id in self.item_order(slots):
+            mine = [s for s in slots if s.check.id == item_id]
+            first = next((s for s in mine if not s.graded), mine[0])
+            items.append(
+                {
+                    "item": self.items[item_id],
+                    "graded": sum(s.graded for s in mine),
+                    "total": len(mine),
+                    "href": url(BY_ITEM, first),
+                }
+            )
+        students = []
+        for sid in sorted({s.result.submission_id for s in slots}):
+            mine = [s for s in slots if s.result.submission_id == sid]
+            first = next((s for s in mine if not s.graded), mine[0])
+            students.append(
+                {
+                    "id": sid,
+                    "graded": sum(s.graded for s in mine),
+                    "total": len(mine),
+                    "href": url(BY_STUDENT, first),
+                }
+            )
+        return {
+            "items": items,
+            "students": students,
+            "graded": sum(s.graded for s in slots),
+            "total": len(slots),
+        }
+
+    def slot(self, submission_id: str, item_id: str) -> Slot:
+        for slot in self.slots():
+            if slot.result.submission_id == submission_id and slot.check.id == item_id:
+                return slot
+        raise GraderError(f"{submission_id} has no item {item_id} for a TA to grade")
+
+    def grading(self, submission_id: str, item_id: str, mode: str) -> dict[str, Any]:
+        """Everything the grading form shows for one student's item."""
+        walk = self.walk(self.slots(), mode)
+        at = next(
+            (
+                i
+                for i, s in enumerate(walk)
+                if (s.result.submission_id, s.check.id) == (submission_id, item_id)
+            ),
+            None,
+        )
+        if at is None:
+            raise GraderError(f"{submission_id} has no item {item_id} for a TA to grade")
+        slot, item = walk[at], self.items.get(item_id)
+        report = self.answers.report(slot.folder)
+        label = question_label(slot.check.title)
+        answer = report.answers.get(label) if label else None
+        pages: list[int] = []
+        if (
+            report.pdf is not None
+            and report.problem is None
+            and (answer is None or not answer.found or answer.scanned)
+        ):
+            pages = (
+                [answer.page]
+                if answer and answer.page
+                else list(range(1, report.pages + 1))[:MAX_PAGES_SHOWN]
+            )
+        same = [
+            s
+            for s in walk
+            if (s.check.id if mode == BY_ITEM else s.result.submission_id)
+            == (item_id if mode == BY_ITEM else submission_id)
+        ]
+        return {
+            "slot": slot,
+            "item": item,
+            "mode": mode,
+            "answer_key": (item.answer_key if item else None) or slot.check.evidence.get("answer_key"),
+            "evidence": {k: v for k, v in slot.check.evidence.items() if k != "answer_key"},
+            "label": label,
+            "report": report,
+            "answer": answer,
+            "pages": pages,
+            "cells": relevant_cells(slot.folder / SUBMISSION_DIR, label, self.rubric),
+            "comments": self.store.rubric_comments(item_id),
+            "here": url(mode, slot),
+            "previous": url(mode, walk[at - 1]) if at > 0 else None,
+            "next": url(mode, walk[at + 1]) if at + 1 < len(walk) else None,
+            "position": (same.index(slot) + 1, len(same)),
+            "ungraded_for_item": sum(not s.graded for s in walk if s.check.id == item_id and s is not slot),
+        }
+
+
+def url(mode: str, slot: Slot) -> str:
+    sid, item_id = slot.result.submission_id, slot.check.id
+    parts = (BY_ITEM, item_id, sid) if mode == BY_ITEM else (BY_STUDENT, sid, item_id)
+    return "/" + link(*parts)
