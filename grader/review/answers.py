@@ -46,7 +46,8 @@ class AnswerCache:
     def _read(self, pdf: Path) -> Report:
         labels = sorted({label for item in self.rubric.items if (label := question_label(item.title))})
         try:
-            return Report(pdf, page_count(pdf), find_answers(pdf, labels))
+            answers = find_answers(pdf, labels)  # first: it refuses an oversized or broken file unread
+            return Report(pdf, page_count(pdf), answers)
         except ReportError as exc:
             return Report(pdf, problem=str(exc))
 

@@ -258,4 +258,5 @@ def _int(text: str | None) -> int:
 
 def _local(target: str) -> str:
     """Only a path of this app (a form's 'then' must not send the TA elsewhere)."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    local = target.startswith("/") and not target.startswith("//") and "\\" not in target  # "/\\x" is "//x"
+    return target if local else "/"

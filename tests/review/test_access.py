@@ -61,3 +61,11 @@ def test_another_host_name_is_refused(tmp_path: Path) -> None:
     """A DNS name that an attacker points at 127.0.0.1 must not reach the app with the TA's cookie."""
     test_client = client(results_folder(tmp_path / "out"))
     assert test_client.get("/", headers={"Host": "evil.example:8000"}).status_code == 403
+
+
+def test_after_a_save_the_app_goes_only_to_its_own_pages(tmp_path: Path) -> None:
+    test_client = client(results_folder(tmp_path / "out"))
+    for version, then in enumerate(("//evil.example/", "/\\evil.example/", "https://evil.example/")):
+        data = {"points": "1", "comment": "", "version": str(version), "then": then}
+        response = test_client.post("/grade/item/alice/tf.1.1", data=data)
+        assert response.status_code == 302 and response.headers["Location"] == "/", then
