@@ -120,14 +120,19 @@ _NUM_HEADING = re.compile(
     + rf"|(\d+)\s*[.):]?\s*$|(\d+){_NUMBER_END}{_PART_SEP}\(?[a-z]\))",
     re.IGNORECASE,
 )
+# A section numbered as a LaTeX or Word template numbers it, titled by its lab: "2 Lab: Setting up the
+# training pipeline" is the report's first lab (Lab 1), unless it names its own number ("2 Lab 1: LeNet-5").
+_NUMBERED_LAB = re.compile(_START + rf"(\d+){_NUMBER_END}\s*[.):]?\s+lab\b(?:\s*(\d+))?", re.IGNORECASE)
 _SUBPART = re.compile(_START + r"\(?([a-z])\)", re.IGNORECASE)
+_NUMBERED_PART = re.compile(_START + r"(\d+)\s*\(([a-z])\)", re.IGNORECASE)  # "2 (g)" in section 2
 # Any question-like opening, which ends the answer before it: "1.1" (question numbers have no zero part, so
 # a table row "0.01: 62%" or "1.0 ..." in a learning-rate answer is not one), "Lab N", "(x)", "Problem N", or
 # a line that is only a number.
 _ANY_HEADING = re.compile(
     _START
     + rf"(?:{_PREFIX}[\[(]?[1-9]\d?(?:\.[1-9]\d?)+{_NUMBER_END}{_HEADING_END}|lab\s*\d+{_NUMBER_END}"
-    + r"|\(?[a-z]\)|(?:problem|question|exercise|task|q)\.?\s*\d+(?!\d)|\d+\s*[.):]?\s*$)",
+    + r"|\(?[a-z]\)|(?:problem|question|exercise|task|q)\.?\s*\d+(?!\d)|\d+\s*[.):]?\s*$"
+    + r"|\d+\s*\([a-z]\)|\d+\s*[.):]?\s+(?:lab|bonus)\b)",
     re.IGNORECASE,
 )
 _NUMBERS_ONLY = re.compile(r"^[\d.,%\s\-–+e]+$")  # a figure's tick labels: "2.5", "0 5 10 15 20"
@@ -230,9 +235,13 @@ def _sections(lines: list[_Line]) -> Iterator[tuple[int | None, int | None]]:
     any problem); "Problem N" opens a problem (and leaves any lab); a bare "3" or "3 (b)" opens problem 3."""
     lab: int | None = None
     num: int | None = None
+    numbered_labs = 0
     for index, line in enumerate(lines):
         if _figure_noise(lines, index):
             pass
+        elif match := _NUMBERED_LAB.match(line.text):
+            numbered_labs += 1
+            num, lab = int(match.group(1)), int(match.group(2) or numbered_labs)
         elif match := _LAB_HEADING.match(line.text):
             lab, num = int(match.group(1)), None
         elif match := _NUM_HEADING.match(line.text):
@@ -252,12 +261,22 @@ def _locate(label: str, lines: list[_Line], sections: list[tuple[int | None, int
             continue
         if pattern.match(line.text):
             return index
-        if under is not None and (subpart := _SUBPART.match(line.text)):
-            kind, number, letter = under
-            lab, num = sections[index]
-            if subpart.group(1).lower() == letter and (lab if kind == "lab" else num) == number:
-                return index
+        if under is None:
+            continue
+        kind, number, letter = under
+        lab, num = sections[index]
+        subpart = _SUBPART.match(line.text)
+        if subpart and subpart.group(1).lower() == letter and (lab if kind == "lab" else num) == number:
+            return index
+        # "2 (g)" in the section "2 Lab: ..." that stands for Lab 1
+        numbered = _NUMBERED_PART.match(line.text)
+        if kind == "lab" and numbered and lab == number and _numbered(numbered) == (num, letter):
+            return index
     return None
+
+
+def _numbered(match: re.Match[str]) -> tuple[int, str]:
+    return int(match.group(1)), match.group(2).lower()
 
 
 def _answer_text(lines: list[_Line], start: int, boundaries: list[bool]) -> str:

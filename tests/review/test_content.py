@@ -71,7 +71,7 @@ def test_a_broken_report_shows_its_message_not_a_traceback(tmp_path: Path) -> No
     response = test_client.get("/item/tf.1.1/alice")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "report.pdf cannot be read as a PDF" in html and "Traceback" not in html
+    assert "report.pdf: not a PDF (it does not start with %PDF-)" in html and "Traceback" not in html
     assert test_client.get("/page/alice/1.png").status_code == 404
 
 

@@ -379,3 +379,29 @@ def test_report_pdf_is_none_without_a_pdf(tmp_path: Path) -> None:
     (tmp_path / "lenet5.ipynb").write_text("{}")
     assert report_pdf(tmp_path, "*.pdf") is None
     assert report_pdf(tmp_path / "missing", "*.pdf") is None
+
+
+def test_parts_numbered_by_a_report_templates_sections_belong_to_their_lab(tmp_path: Path) -> None:
+    """Section 2 of a LaTeX template titled "Lab: ..." is the first lab; one naming its lab is that lab."""
+    pdf = write_pdf(
+        tmp_path / "report.pdf",
+        [
+            [
+                "1 True/False Questions",
+                "1.1",
+                "True.",
+                "2 Lab: Setting up the training pipeline",
+                "2 (g)",
+                "Initial loss 2.30.",
+                "2 Bonus",
+                "Kaiming init.",
+                "5 Lab 3: ResNets",
+                "5 (b)",
+                "See predictions.csv.",
+            ]
+        ],
+    )
+    answers = find_answers(pdf, ["Lab 1 (g)", "Lab 3 (b)", "Lab 2 (b)"])
+    assert answers["Lab 1 (g)"].text == "2 (g)\nInitial loss 2.30."
+    assert answers["Lab 3 (b)"].text == "5 (b)\nSee predictions.csv."
+    assert not answers["Lab 2 (b)"].found, "no section stands for Lab 2: the second numbered lab names Lab 3"
