@@ -122,8 +122,12 @@ _NUM_HEADING = re.compile(
 )
 # A section numbered as a LaTeX or Word template numbers it, titled by its lab: "2 Lab: Setting up the
 # training pipeline" is the report's first lab (Lab 1), unless it names its own number ("2 Lab 1: LeNet-5").
-_NUMBERED_LAB = re.compile(_START + rf"(\d+){_NUMBER_END}\s*[.):]?\s+lab\b(?:\s*(\d+))?", re.IGNORECASE)
-_SUBPART = re.compile(_START + r"\(?([a-z])\)", re.IGNORECASE)
+_NUMBERED_LAB = re.compile(
+    _START + rf"(\d+(?:\.\d+)*){_NUMBER_END}\s*[.):]?\s+lab\b(?:\s*(\d+))?", re.IGNORECASE
+)
+# "(g)", "g)", "Question (g)", and one line for two parts: "(c/d)", "(e, f)"
+_LETTERS = r"[a-z](?:\s*[/,&]\s*[a-z])*"
+_SUBPART = re.compile(_START + _PREFIX + rf"\(?({_LETTERS})\)", re.IGNORECASE)
 _NUMBERED_PART = re.compile(_START + r"(\d+)\s*\(([a-z])\)", re.IGNORECASE)  # "2 (g)" in section 2
 # Any question-like opening, which ends the answer before it: "1.1" (question numbers have no zero part, so
 # a table row "0.01: 62%" or "1.0 ..." in a learning-rate answer is not one), "Lab N", "(x)", "Problem N", or
@@ -131,7 +135,7 @@ _NUMBERED_PART = re.compile(_START + r"(\d+)\s*\(([a-z])\)", re.IGNORECASE)  # "
 _ANY_HEADING = re.compile(
     _START
     + rf"(?:{_PREFIX}[\[(]?[1-9]\d?(?:\.[1-9]\d?)+{_NUMBER_END}{_HEADING_END}|lab\s*\d+{_NUMBER_END}"
-    + r"|\(?[a-z]\)|(?:problem|question|exercise|task|q)\.?\s*\d+(?!\d)|\d+\s*[.):]?\s*$"
+    + rf"|{_PREFIX}\(?{_LETTERS}\)|(?:problem|question|exercise|task|q)\.?\s*\d+(?!\d)|\d+\s*[.):]?\s*$"
     + r"|\d+\s*\([a-z]\)|\d+\s*[.):]?\s+(?:lab|bonus)\b)",
     re.IGNORECASE,
 )
@@ -241,7 +245,8 @@ def _sections(lines: list[_Line]) -> Iterator[tuple[int | None, int | None]]:
             pass
         elif match := _NUMBERED_LAB.match(line.text):
             numbered_labs += 1
-            num, lab = int(match.group(1)), int(match.group(2) or numbered_labs)
+            section, named = match.groups()
+            num, lab = int(section) if section.isdigit() else None, int(named or numbered_labs)
         elif match := _LAB_HEADING.match(line.text):
             lab, num = int(match.group(1)), None
         elif match := _NUM_HEADING.match(line.text):
@@ -266,13 +271,17 @@ def _locate(label: str, lines: list[_Line], sections: list[tuple[int | None, int
         kind, number, letter = under
         lab, num = sections[index]
         subpart = _SUBPART.match(line.text)
-        if subpart and subpart.group(1).lower() == letter and (lab if kind == "lab" else num) == number:
+        if subpart and letter in _letters(subpart) and (lab if kind == "lab" else num) == number:
             return index
         # "2 (g)" in the section "2 Lab: ..." that stands for Lab 1
         numbered = _NUMBERED_PART.match(line.text)
         if kind == "lab" and numbered and lab == number and _numbered(numbered) == (num, letter):
             return index
     return None
+
+
+def _letters(match: re.Match[str]) -> set[str]:
+    return set(re.findall(r"[a-z]", match.group(1).lower()))
 
 
 def _numbered(match: re.Match[str]) -> tuple[int, str]:

@@ -405,3 +405,15 @@ def test_parts_numbered_by_a_report_templates_sections_belong_to_their_lab(tmp_p
     assert answers["Lab 1 (g)"].text == "2 (g)\nInitial loss 2.30."
     assert answers["Lab 3 (b)"].text == "5 (b)\nSee predictions.csv."
     assert not answers["Lab 2 (b)"].found, "no section stands for Lab 2: the second numbered lab names Lab 3"
+
+
+def test_a_question_word_and_a_line_for_two_parts_are_found_under_a_dotted_lab_heading(
+    tmp_path: Path,
+) -> None:
+    lines = ["0.3 Lab 1", "Question (a) 32x32 RGB inputs.", "Question (c/d) DataLoader and GPU.", "0.4 Lab 2"]
+    answers = find_answers(
+        write_pdf(tmp_path / "report.pdf", [lines]), ["Lab 1 (a)", "Lab 1 (d)", "Lab 2 (a)"]
+    )
+    assert answers["Lab 1 (a)"].text == "Question (a) 32x32 RGB inputs."
+    assert answers["Lab 1 (d)"].text == "Question (c/d) DataLoader and GPU."
+    assert not answers["Lab 2 (a)"].found
