@@ -136,7 +136,7 @@ _ANY_HEADING = re.compile(
     _START
     + rf"(?:{_PREFIX}[\[(]?[1-9]\d?(?:\.[1-9]\d?)+{_NUMBER_END}{_HEADING_END}|lab\s*\d+{_NUMBER_END}"
     + rf"|{_PREFIX}\(?{_LETTERS}\)|(?:problem|question|exercise|task|q)\.?\s*\d+(?!\d)|\d+\s*[.):]?\s*$"
-    + r"|\d+\s*\([a-z]\)|\d+\s*[.):]?\s+(?:lab|bonus)\b)",
+    + r"|\d+\s*\([a-z]\)|\d+(?:\.\d+)*\s*[.):]?\s+(?:lab|bonus)\b)",
     re.IGNORECASE,
 )
 _NUMBERS_ONLY = re.compile(r"^[\d.,%\s\-–+e]+$")  # a figure's tick labels: "2.5", "0 5 10 15 20"
