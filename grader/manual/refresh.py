@@ -10,6 +10,7 @@ from pathlib import Path
 from grader.errors import GraderError
 from grader.manual.merge import merge_folder
 from grader.manual.store import STORE_FILE, ManualStore
+from grader.records import RESULT_FILE, read_result
 from grader.report import load_batch, render_dashboard, render_student_report, write_gradebook
 from grader.rubric.model import Rubric
 
@@ -27,10 +28,33 @@ def merge_all(out_dir: Path, rubric: Rubric, only: Iterable[str] | None = None) 
     """Merge the store's grades into every result of OUT_DIR (or those of the submission ids ONLY)."""
     if not (Path(out_dir) / STORE_FILE).is_file():
         return
-    store, wanted = ManualStore(out_dir), set(only) if only is not None else None
-    for folder, result in load_batch(out_dir).results:
-        if wanted is None or result.submission_id in wanted:
-            merge_folder(folder, rubric, store)
+    store = ManualStore(out_dir)
+    for folder in _folders(Path(out_dir), only):
+        merge_folder(folder, rubric, store)
+
+
+def _folders(out_dir: Path, only: Iterable[str] | None) -> list[Path]:
+    """The result folders of ONLY (default: all). A result lives in OUT/<its submission id>/, but a folder
+    whose record says otherwise is looked up by the record."""
+    if only is None:
+        return [folder for folder, _ in load_batch(out_dir).results]
+    wanted = set(only)
+    direct = [out_dir / sid for sid in sorted(wanted) if Path(sid).name == sid]
+    if len(direct) == len(wanted) and all(_holds(folder) for folder in direct):
+        return direct
+    return [folder for folder, result in load_batch(out_dir).results if result.submission_id in wanted]
+
+
+def _holds(folder: Path) -> bool:
+    """FOLDER holds the result of the submission it is named after."""
+    path = folder / RESULT_FILE
+    try:
+        return read_result(path).submission_id == folder.name
+    except (
+        OSError,
+        ValueError,
+    ):  # missing or not a record (pydantic's error is a ValueError): the batch says
+        return False
 
 
 def refresh(
@@ -49,6 +73,6 @@ def refresh(
         except GraderError as exc:
             done.failed.append(f"{result.submission_id}: {exc}")
     done.unreadable = [f"{path}: {why}" for path, why in batch.unreadable]
-    done.dashboard = render_dashboard(out_dir, rubric)
-    done.gradebook = write_gradebook(out_dir, rubric)
+    done.dashboard = render_dashboard(out_dir, rubric, batch)
+    done.gradebook = write_gradebook(out_dir, rubric, batch)
     return done

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from grader.records import Result, write_json_atomically
 from grader.report.causes import group_failures
-from grader.report.collect import load_batch
+from grader.report.collect import Batch, load_batch
 from grader.report.plots import histogram_png
 from grader.report.render import link, render_template
 from grader.report.student import REPORT_FILE
@@ -53,10 +53,11 @@ class ItemStats:
         return self.counts.get("pass", 0) / ran if ran else None
 
 
-def render_dashboard(out_dir: Path, rubric: Rubric) -> Path:
-    """Write ``OUT_DIR/index.html`` from every readable ``OUT_DIR/*/result.json``; return its path."""
+def render_dashboard(out_dir: Path, rubric: Rubric, batch: Batch | None = None) -> Path:
+    """Write ``OUT_DIR/index.html`` from every readable ``OUT_DIR/*/result.json`` (BATCH, when the caller
+    has just read them); return its path."""
     out_dir = Path(out_dir)
-    batch = load_batch(out_dir)
+    batch = batch if batch is not None else load_batch(out_dir)
     results = [result for _, result in batch.results]
     scores = [result.score for result in results]
     pairs, similarity_note = read_similarity(out_dir)

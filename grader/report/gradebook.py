@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from grader.records import Result, write_json_atomically
-from grader.report.collect import load_batch
+from grader.report.collect import Batch, load_batch
 from grader.rubric.model import Rubric
 
 GRADEBOOK_FILE = "gradebook.csv"
@@ -21,10 +21,11 @@ FIXED_COLUMNS = ("submission_id", "total", "max_score", "bonus", "deductions")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_gradebook(out_dir: Path, rubric: Rubric) -> Path:
-    """Write ``OUT_DIR/gradebook.csv`` from every readable result; return its path."""
+def write_gradebook(out_dir: Path, rubric: Rubric, batch: Batch | None = None) -> Path:
+    """Write ``OUT_DIR/gradebook.csv`` from every readable result (BATCH, when the caller has just read
+    them); return its path."""
     out_dir = Path(out_dir)
-    results = [result for _, result in load_batch(out_dir).results]
+    results = [result for _, result in (batch if batch is not None else load_batch(out_dir)).results]
     frame = gradebook_frame(results, rubric)
     path = out_dir / GRADEBOOK_FILE
     write_json_atomically(path, frame.to_csv(index=False, lineterminator="\n"))
