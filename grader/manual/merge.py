@@ -32,7 +32,7 @@ def kept_ta_grades(out_dir: Path, submission_id: str, sha256: str) -> dict[str, 
     grading alone never creates one)."""
     if not (Path(out_dir) / STORE_FILE).is_file():
         return {}
-    return as_ta_grades(ManualStore(out_dir).grades(submission_id), sha256)
+    return as_ta_grades(ManualStore(out_dir, read_only=True).grades(submission_id), sha256)
 
 
 def rescore(rubric: Rubric, result: Result, grades: dict[str, TAGrade]) -> Result:

@@ -116,25 +116,32 @@ def now() -> str:
 
 
 class ManualStore:
-    """OUT_DIR's grade store, created on first use. Safe to open from several processes at once."""
+    """OUT_DIR's grade store, created on first use. Safe to open from several processes at once.
 
-    def __init__(self, out_dir: Path) -> None:
+    SQLite's default rollback journal, not WAL: OUT may sit on a cluster's shared filesystem, where WAL's
+    shared memory does not work. READ_ONLY opens an existing store without writing anything to it (the
+    pipeline reading the grades of a submission it grades again, on any node of the cluster)."""
+
+    def __init__(self, out_dir: Path, *, read_only: bool = False) -> None:
         self.path = Path(out_dir) / STORE_FILE
+        self.read_only = read_only
         if self.path.is_symlink():
             raise GraderError(f"{self.path} is a symbolic link; the grade store must be a plain file")
+        if read_only:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connection() as db:
             db.executescript(_SCHEMA)
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
+        target = self.path.resolve().as_uri() + "?mode=ro" if self.read_only else str(self.path)
         try:
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            db = sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=self.read_only)
         except sqlite3.Error as exc:
             raise GraderError(f"cannot open the grade store {self.path}: {exc}") from exc
         try:
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
             yield db
         except sqlite3.DatabaseError as exc:
             raise GraderError(f"the grade store {self.path} failed: {exc}") from exc
