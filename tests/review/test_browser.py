@@ -128,5 +128,12 @@ def test_a_ta_grades_with_the_keyboard_only(app_url: tuple[Path, str], driver, t
     keys(Keys.ENTER, then="/item/tf.1.4/bob")
     assert ManualStore(out).grade("alice", "tf.1.4").comment == "True: eps bounds the step"
 
+    driver.get(base + "/student/bob/lab1.a")  # by student: Enter goes on to the student's next item
+    keys("1", Keys.ENTER, then="/student/bob/lab1.b.report")
+    keys("k", then="/student/bob/lab1.a")
+    assert driver.find_element(By.ID, "points").get_attribute("value") == "1"
+    keys("j", then="/student/bob/lab1.b.report")
+    assert ManualStore(out).grade("bob", "lab1.a").points == 1
+
     severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     assert not severe, severe
