@@ -12,12 +12,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from grader.rubric.model import Rubric
+from grader.static import load_notebook
 
 MAX_CELLS = 12
 MAX_TEXT = 20_000  # characters of a cell's source or of one output shown
+MAX_OUTPUTS = 20  # outputs shown per cell (a plot printed every batch would fill the page)
+MAX_PNG_CHARS = 4_000_000  # base64 characters of one image
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 _LAB = re.compile(r"^(Lab\s+\d+)\s+(\([a-z]\))$")
 
@@ -64,11 +65,12 @@ def relevant_cells(submission_dir: Path, label: str | None, rubric: Rubric) -> C
     for path in sorted(Path(submission_dir).glob("*.ipynb")):
         if names is not None and path.name not in names:
             continue
-        try:
-            nb = nbformat.read(path, as_version=4)
-        except Exception as exc:  # nbformat raises JSON, schema and OS errors alike
-            found.problems.append(f"{path.name} cannot be read as a notebook: {str(exc)[:200]}")
+        loaded = load_notebook(path, path.name)  # the grader's own reader: size-capped, never trusting
+        if loaded.nb is None:
+            why = "; ".join(finding.detail for finding in loaded.findings) or f"{path.name} cannot be read"
+            found.problems.append(why[:300])
             continue
+        nb = loaded.nb
         _collect(nb.cells, path.name, pattern, found)
         if len(found.cells) >= MAX_CELLS:
             found.cells = found.cells[:MAX_CELLS]
@@ -89,7 +91,8 @@ def _collect(cells: list, notebook: str, pattern: re.Pattern[str], found: Cells)
 
 def _cell(cell: dict, notebook: str, index: int, matched: bool) -> Cell:
     kind = cell.get("cell_type", "code")
-    outputs = [out for raw in cell.get("outputs", []) if (out := _output(raw))] if kind == "code" else []
+    raws = cell.get("outputs", []) if kind == "code" else []
+    outputs = [out for raw in raws if (out := _output(raw))][:MAX_OUTPUTS]
     return Cell(notebook, index + 1, kind, _text(cell.get("source"))[:MAX_TEXT], outputs, matched)
 
 
@@ -102,7 +105,7 @@ def _output(raw: dict) -> Output | None:
     if kind in ("execute_result", "display_data"):
         data = raw.get("data", {})
         png = re.sub(r"\s+", "", _text(data.get("image/png")))
-        if png and _BASE64.match(png):
+        if png and len(png) <= MAX_PNG_CHARS and _BASE64.match(png):
             return Output(png=png)
         text = _text(data.get("text/plain"))
         return Output(text=text[:MAX_TEXT]) if text else None

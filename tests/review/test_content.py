@@ -12,7 +12,7 @@ from nbformat import v4
 from PIL import Image
 
 from grader.records import SUBMISSION_DIR
-from tests.report.helpers import write_notebook
+from tests.report.helpers import F20, write_notebook
 from tests.review.helpers import client, results_folder
 
 EVIL = "<script>alert('pwned')</script>"
@@ -105,4 +105,27 @@ def test_an_unreadable_notebook_is_named(tmp_path: Path) -> None:
     submission.mkdir(parents=True)
     (submission / "lenet5-cifar10.ipynb").write_text("{not json")
     html = client(out).get("/item/lab1.g/alice").get_data(as_text=True)
-    assert "lenet5-cifar10.ipynb cannot be read as a notebook" in html
+    assert "lenet5-cifar10.ipynb: is not valid JSON: Expecting property name" in html
+
+
+def test_a_notebook_over_the_size_limit_is_named_not_read(tmp_path: Path, monkeypatch) -> None:
+    import grader.static.notebook as reader
+
+    out = results_folder(tmp_path / "out")
+    submission = out / "alice" / SUBMISSION_DIR
+    submission.mkdir(parents=True)
+    (submission / "lenet5-cifar10.ipynb").write_text('{"cells": [], "metadata": {}}' + " " * 2000)
+    monkeypatch.setattr(reader.load_notebook, "__kwdefaults__", {"max_bytes": 1000})
+    html = client(out).get("/item/lab1.g/alice").get_data(as_text=True)
+    assert "lenet5-cifar10.ipynb: 2,029 bytes is over the 1,000 bytes limit" in html
+
+
+def test_a_cell_that_prints_a_plot_every_batch_shows_a_bounded_number(tmp_path: Path) -> None:
+    from grader.review.cells import MAX_OUTPUTS, relevant_cells
+
+    cell = v4.new_code_cell("# (g) initial loss")
+    cell.outputs = [v4.new_output("display_data", data={"image/png": png_base64()}) for _ in range(200)]
+    write_notebook(tmp_path / "lenet5-cifar10.ipynb", v4.new_notebook(cells=[cell]))
+    found = relevant_cells(tmp_path, "Lab 1 (g)", F20)
+    assert len(found.cells) == 1 and len(found.cells[0].outputs) == MAX_OUTPUTS
+    assert all(output.png == png_base64() for output in found.cells[0].outputs)
