@@ -17,7 +17,7 @@ from grader.manual.validate import gradable_checks
 from grader.records import SUBMISSION_DIR, CheckResult, Result
 from grader.report import load_batch
 from grader.report.render import link
-from grader.review.answers import MAX_PAGES_SHOWN, AnswerCache
+from grader.review.answers import MAX_PAGES_SHOWN, AnswerCache, Report
 from grader.review.cells import relevant_cells
 from grader.review.pdf_answers import question_label
 from grader.rubric.model import Rubric
@@ -50,6 +50,8 @@ class Review:
         self.out_dir, self.rubric, self.store = Path(out_dir), rubric, store
         self.answers = AnswerCache(rubric)
         self.items = {item.id: item for item in rubric.items}
+        # the question labels in rubric order, which bound where an unlabelled answer can be
+        self.labels = list(dict.fromkeys(q for item in rubric.items if (q := question_label(item.title))))
 
     def slots(self) -> list[Slot]:
         """Every gradable (student, item), by student then rubric order."""
@@ -127,17 +129,7 @@ class Review:
         report = self.answers.report(slot.folder)
         label = question_label(slot.check.title)
         answer = report.answers.get(label) if label else None
-        pages: list[int] = []
-        if (
-            report.pdf is not None
-            and report.problem is None
-            and (answer is None or not answer.found or answer.scanned)
-        ):
-            pages = (
-                [answer.page]
-                if answer and answer.page
-                else list(range(1, report.pages + 1))[:MAX_PAGES_SHOWN]
-            )
+        pages = pages_to_show(report, label, self.labels) if report.problem is None else []
         same = [
             s
             for s in walk
@@ -162,6 +154,22 @@ class Review:
             "position": (same.index(slot) + 1, len(same)),
             "ungraded_for_item": sum(not s.graded for s in walk if s.check.id == item_id and s is not slot),
         }
+
+
+def pages_to_show(report: Report, label: str | None, labels: list[str]) -> list[int]:
+    """The report pages to show beside an answer the text search did not give: every page of a scanned
+    report; for a label not found, the pages from the previous found question's page to the next one's
+    (in rubric order), where the unlabelled answer must be; none when the answer was found."""
+    answer = report.answers.get(label) if label else None
+    if report.pdf is None or not report.pages or (answer is not None and answer.found and not answer.scanned):
+        return []
+    first, last = 1, report.pages
+    if answer is not None and not answer.scanned and label in labels:
+        at = labels.index(label)
+        before = [a.page for key in labels[:at] if (a := report.answers.get(key)) and a.found and a.page]
+        after = [a.page for key in labels[at + 1 :] if (a := report.answers.get(key)) and a.found and a.page]
+        first, last = (before[-1] if before else 1), (after[0] if after else report.pages)
+    return list(range(first, max(first, last) + 1))[:MAX_PAGES_SHOWN]
 
 
 def url(mode: str, slot: Slot) -> str:
