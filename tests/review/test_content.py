@@ -51,6 +51,7 @@ def test_an_answer_found_in_the_report_is_shown_as_text(tmp_path: Path) -> None:
     assert "Answer key" in html and "Santurkar" in html  # the rubric's answer key
     lab = test_client.get("/item/lab1.g/alice").get_data(as_text=True)
     assert "Lab 1 (g) The initial loss is 2.30." in lab and "page 2" in lab
+    assert 'loading="lazy" alt="page 2" src="/page/alice/2.png"' in lab, "the page itself, for its figures"
     missing = test_client.get("/item/tf.1.5/alice").get_data(as_text=True)
     assert "1.5 was not found in report.pdf" in missing
     assert '<img class="page" alt="page 1" src="/page/alice/1.png">' in missing
