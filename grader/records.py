@@ -87,6 +87,11 @@ class CheckResult(BaseModel):
         """A TA still has to grade it: its points are not in the score yet."""
         return self.status in TA_STATUSES and (self.ta_grade is None or self.ta_grade.stale)
 
+    @property
+    def graded_by_ta(self) -> bool:
+        """A TA's points are in the score (a grade given to this version of the submission)."""
+        return self.status in TA_STATUSES and self.ta_grade is not None and not self.ta_grade.stale
+
 
 class RunOutcome(BaseModel):
     """How the grader's run of one notebook ended: ``cell`` and ``error`` say where and what stopped it."""

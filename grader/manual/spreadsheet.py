@@ -18,7 +18,7 @@ import pandas as pd
 
 from grader.errors import GraderError
 from grader.manual.store import GradeEntry, ManualStore, StoredGrade
-from grader.manual.validate import gradable_checks, grade_entry
+from grader.manual.validate import InvalidGrade, gradable_checks, grade_entry
 from grader.records import Result
 from grader.report import load_batch
 from grader.report.gradebook import FORMULA_STARTS, spreadsheet_cell
@@ -90,9 +90,8 @@ def import_csv(out_dir: Path, csv_path: Path, *, grader: str) -> Imported:
         comment = _uncell(row.get("comment", "")).strip()
         try:
             entry = grade_entry(result, item_id, row["points"], comment=comment, grader=grader)
-        except GraderError as exc:
-            field = "points" if str(exc).startswith("points") else "item_id"
-            errors.append(f"row {number}, {field}: {exc}")
+        except InvalidGrade as exc:
+            errors.append(f"row {number}, {exc.field}: {exc}")
             continue
         before = stored.get((sid, item_id))
         if before is not None and _same(before, entry, result):

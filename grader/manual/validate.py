@@ -13,20 +13,29 @@ from grader.manual.store import MAX_COMMENT_CHARS, GradeEntry
 from grader.records import TA_STATUSES, CheckResult, Result
 
 
+class InvalidGrade(GraderError):
+    """A grade refused before anything is written; FIELD names what is wrong (item_id, points, comment)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def gradable_checks(result: Result) -> list[CheckResult]:
     """RESULT's checks a TA grades, in rubric order."""
     return [check for check in result.checks if check.status in TA_STATUSES]
 
 
 def gradable_check(result: Result, item_id: str) -> CheckResult:
-    """The check ITEM_ID of RESULT, when a TA may grade it; GraderError saying why not otherwise."""
+    """The check ITEM_ID of RESULT, when a TA may grade it; InvalidGrade saying why not otherwise."""
     check = next((c for c in result.checks if c.id == item_id), None)
     if check is None:
-        raise GraderError(f"{result.submission_id} has no rubric item {item_id!r}")
+        raise InvalidGrade("item_id", f"{result.submission_id} has no rubric item {item_id!r}")
     if check.status not in TA_STATUSES:
-        raise GraderError(
+        raise InvalidGrade(
+            "item_id",
             f"{result.submission_id} {item_id} was checked automatically ({check.status}); a TA grades only "
-            "manual and inconclusive items"
+            "manual and inconclusive items",
         )
     return check
 
@@ -36,12 +45,12 @@ def parse_points(text: str, check: CheckResult) -> float:
     try:
         points = float(text.strip().replace(",", "."))
     except ValueError:
-        raise GraderError(f"points {text!r} is not a number") from None
+        raise InvalidGrade("points", f"points {text!r} is not a number") from None
     if not math.isfinite(points):
-        raise GraderError(f"points {text!r} is not a finite number")
+        raise InvalidGrade("points", f"points {text!r} is not a finite number")
     if points < 0 or points > check.max_points:
-        raise GraderError(
-            f"points {points:g} are outside 0 to {check.max_points:g} (the maximum of {check.id})"
+        raise InvalidGrade(
+            "points", f"points {points:g} are outside 0 to {check.max_points:g} (the maximum of {check.id})"
         )
     return round(points, 2)
 
@@ -58,7 +67,9 @@ def grade_entry(
     """A checked grade of ITEM_ID for RESULT's submission, given to the content it was graded on."""
     check = gradable_check(result, item_id)
     if len(comment) > MAX_COMMENT_CHARS:
-        raise GraderError(f"the comment has {len(comment)} characters; at most {MAX_COMMENT_CHARS}")
+        raise InvalidGrade(
+            "comment", f"the comment has {len(comment)} characters; at most {MAX_COMMENT_CHARS}"
+        )
     return GradeEntry(
         submission_id=result.submission_id,
         item_id=item_id,

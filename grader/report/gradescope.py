@@ -133,7 +133,7 @@ def _test(check) -> dict[str, Any]:
         "tags": tags,
         "visibility": "visible",
     }
-    if check.ta_grade is not None and not check.awaits_ta:
+    if check.graded_by_ta:
         grade = check.ta_grade
         test["output"] = f"Graded by {grade.grader or 'a TA'}: {check.points:g} of {check.max_points:g}." + (
             f"\n{grade.comment}" if grade.comment else ""
@@ -163,7 +163,7 @@ def _summary(result: Result) -> str:
     manual = sum(check.max_points for check in result.checks if check.awaits_ta)
     if manual:
         lines.append(f"{manual:g} points are graded by a TA and are not in this score yet.")
-    by_ta = [check for check in result.checks if check.ta_grade is not None and not check.awaits_ta]
+    by_ta = [check for check in result.checks if check.graded_by_ta]
     if by_ta:
         given = sum(check.points for check in by_ta)
         items = f"{len(by_ta)} item" + ("s" if len(by_ta) != 1 else "")

@@ -64,7 +64,7 @@ def render_student_report(result_dir: Path, rubric: Rubric, *, answer_keys: bool
         causes=grouped.causes,
         counts={status: sum(c.status == status for c in result.checks) for status in _STATUSES},
         manual_points=sum(c.max_points for c in result.checks if c.awaits_ta),
-        ta_points=sum(c.points for c in result.checks if c.ta_grade is not None and not c.awaits_ta),
+        ta_points=sum(c.points for c in result.checks if c.graded_by_ta),
         rejections=[f.detail for f in result.findings if f.kind == "intake-rejected"],
         findings=[f for f in result.findings if f.kind != "intake-rejected"],
         accuracy=[row for row in accuracy if not row.empty],

@@ -105,3 +105,16 @@ def test_a_csv_without_the_needed_columns_says_which(out: Path, tmp_path: Path) 
     path.write_text("student,score\nalice,3\n")
     with pytest.raises(GraderError, match="lacks the columns submission_id, item_id, points"):
         import_csv(out, path, grader="ta1")
+
+
+def test_a_comment_over_the_limit_names_the_comment_field(out: Path, tmp_path: Path) -> None:
+    from grader.manual.store import MAX_COMMENT_CHARS
+
+    path, table = exported(out, tmp_path)
+    table.loc[0, ["points", "comment"]] = ["1", "x" * (MAX_COMMENT_CHARS + 1)]
+    table.to_csv(path, index=False)
+    with pytest.raises(
+        GraderError, match=f"row 2, comment: the comment has {MAX_COMMENT_CHARS + 1} characters"
+    ):
+        import_csv(out, path, grader="ta1")
+    assert ManualStore(out).grades() == []
