@@ -58,6 +58,7 @@ from grader.records import (
     Result,
     RunOutcome,
     TAGrade,
+    rejection_notes,
     write_result,
 )
 from grader.rubric import load_rubric, resolve_rubric
@@ -518,10 +519,6 @@ def build_result(
         environment=environment,
         runs=runs or {},
     )
-
-
-def rejection_notes(rejection: str | None) -> list[str]:
-    return [f"rejected at intake: {rejection}"] if rejection else []
 
 
 def _finish(

@@ -137,6 +137,15 @@ class Result(BaseModel):
     audits: dict[str, AuditRecord] = Field(default_factory=dict)  # audit mode, per notebook key
 
 
+# How a result's deductions say that intake refused the submission (the reason follows)
+REJECTION_NOTE = "rejected at intake: "
+
+
+def rejection_notes(rejection: str | None) -> list[str]:
+    """The deduction line of an intake rejection, or none."""
+    return [REJECTION_NOTE + rejection] if rejection else []
+
+
 def write_json_atomically(path: Path, text: str) -> None:
     """Write to a temporary file beside ``path`` and rename it, so a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)

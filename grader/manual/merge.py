@@ -8,7 +8,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from grader.manual.store import STORE_FILE, ManualStore, StoredGrade
-from grader.records import RESULT_FILE, Result, TAGrade, read_result, write_result
+from grader.records import (
+    REJECTION_NOTE,
+    RESULT_FILE,
+    Result,
+    TAGrade,
+    read_result,
+    rejection_notes,
+    write_result,
+)
 from grader.rubric.model import Rubric
 from grader.rubric.scoring import score_checks
 
@@ -37,18 +45,21 @@ def kept_ta_grades(out_dir: Path, submission_id: str, sha256: str) -> dict[str, 
 
 def rescore(rubric: Rubric, result: Result, grades: dict[str, TAGrade]) -> Result:
     """RESULT scored again with GRADES in place of the TA grades it carried."""
-    format_ok = result.format_ok
-    if format_ok is None:  # a record from before format_ok was kept: its format deduction tells
+    format_ok, rejection = result.format_ok, result.rejection
+    if format_ok is None:  # a record from before both were kept: its deductions tell
         format_ok = not any(note.startswith("format:") for note in result.deductions)
+        rejection = next(
+            (n.removeprefix(REJECTION_NOTE) for n in result.deductions if n.startswith(REJECTION_NOTE)), None
+        )
     scored = score_checks(rubric, result.checks, format_ok, grades)
-    intake = [note for note in result.deductions if note.startswith("rejected at intake:")]
     return result.model_copy(
         update={
             "checks": scored.checks,
             "score": scored.total,
             "bonus": scored.bonus,
-            "deductions": scored.deductions + intake,
+            "deductions": scored.deductions + rejection_notes(rejection),
             "format_ok": format_ok,
+            "rejection": rejection,
         }
     )
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from grader.records import Result
+from grader.records import REJECTION_NOTE, Result
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 TextFormat = Literal["text", "html", "simple_format", "md", "ansi"]
@@ -101,7 +101,7 @@ def to_gradescope(result: Result) -> dict[str, Any]:
                 "score": adjustment,
                 "max_score": 0.0,
                 "status": "failed",
-                "output": "\n".join(d for d in result.deductions if not d.startswith("rejected at intake")),
+                "output": "\n".join(d for d in result.deductions if not d.startswith(REJECTION_NOTE)),
                 "visibility": "visible",
             }
         )

@@ -116,3 +116,11 @@ def test_two_tas_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         assert writer.exitcode == 0
     grades = ManualStore(tmp_path).grades()
     assert len(grades) == 80 and {g.grader for g in grades} == {"ta1", "ta2"}
+
+
+def test_re_scoring_keeps_an_intake_rejection_also_of_a_record_from_before_it_was_kept() -> None:
+    rejected = make_result("carol", rejection="the zip is encrypted")
+    assert rescore(F20, rejected, {}) == rejected
+    older = rejected.model_copy(update={"format_ok": None, "rejection": None})
+    again = rescore(F20, older, {})
+    assert again.rejection == "the zip is encrypted" and again.deductions == rejected.deductions
