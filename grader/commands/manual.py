@@ -8,9 +8,10 @@ import argparse
 import getpass
 from pathlib import Path
 
-from grader.errors import GraderError
+from grader.commands.report import print_refreshed
 from grader.manual.refresh import refresh
 from grader.manual.spreadsheet import export_csv, import_csv
+from grader.report import results_folder
 from grader.rubric import load_rubric, resolve_rubric
 
 VERB = "manual"
@@ -18,28 +19,18 @@ SUMMARY = "export or import the TAs' grades of OUT as a CSV (for grading in a sp
 
 
 def export(args: argparse.Namespace) -> int:
-    out = _results_folder(args.out)
+    out = results_folder(args.out)
     rows = export_csv(out, Path(args.csv))
     print(f"{rows} gradable items written to {args.csv}; fill in 'points' (and 'comment') and import it")
     return 0
 
 
 def import_(args: argparse.Namespace) -> int:
-    out = _results_folder(args.out)
+    out = results_folder(args.out)
     rubric = load_rubric(resolve_rubric(args.rubric))
     done = import_csv(out, Path(args.csv), grader=args.grader or getpass.getuser())
     print(f"{done.written} grades imported, {done.unchanged} unchanged, {done.empty} rows without points")
-    refreshed = refresh(out, rubric)
-    for problem in [*refreshed.failed, *refreshed.unreadable]:
-        print(f"  {problem}")
-    print(f"{refreshed.reports} reports, {refreshed.dashboard} and {refreshed.gradebook} show them")
-    return 1 if refreshed.failed or refreshed.unreadable else 0
-
-
-def _results_folder(out: str) -> Path:
-    if not Path(out).is_dir():
-        raise GraderError(f"results folder {out} does not exist")
-    return Path(out)
+    return print_refreshed(refresh(out, rubric), out)
 
 
 def register(verbs: argparse._SubParsersAction) -> None:

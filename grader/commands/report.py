@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grader.errors import GraderError
-from grader.manual.refresh import merge_all
-from grader.report import load_batch, render_dashboard, render_student_report, write_gradebook
+from grader.manual.refresh import Refreshed, refresh
+from grader.report import results_folder
 from grader.rubric import load_rubric, resolve_rubric
 
 VERB = "report"
@@ -19,26 +18,23 @@ def report(args: argparse.Namespace) -> int:
 
 
 def report_folder(out_dir: Path, rubric_name: str | Path, *, answer_keys: bool = False) -> int:
-    """Render every page of OUT_DIR and print where they are; 1 when a record or a report failed, since a
-    page that is missing would otherwise go unnoticed."""
-    if not out_dir.is_dir():
-        raise GraderError(f"results folder {out_dir} does not exist")
-    rubric = load_rubric(resolve_rubric(rubric_name))
-    merge_all(out_dir, rubric)  # the TAs' grades first, so every page shows them
-    batch = load_batch(out_dir)
-    failed = 0
-    for folder, result in batch.results:
-        try:
-            render_student_report(folder, rubric, answer_keys=answer_keys)
-        except GraderError as exc:
-            failed += 1
-            print(f"  {result.submission_id}: no report: {exc}")
-    for path, why in batch.unreadable:
+    """Render every page of OUT_DIR, the TAs' grades merged first, and print where they are; 1 when a record
+    or a report failed, since a page that is missing would otherwise go unnoticed."""
+    out_dir = results_folder(out_dir)
+    done = refresh(out_dir, load_rubric(resolve_rubric(rubric_name)), answer_keys=answer_keys)
+    return print_refreshed(done, out_dir)
+
+
+def print_refreshed(done: Refreshed, out_dir: Path) -> int:
+    """What REFRESH rendered and what it could not; 1 when anything failed."""
+    for sid, why in done.failed:
+        print(f"  {sid}: no report: {why}")
+    for path, why in done.unreadable:
         print(f"  skipped {path}: {why}")
-    print(f"{len(batch.results) - failed} student reports in {out_dir}/<submission-id>/report.html")
-    print(f"dashboard: {render_dashboard(out_dir, rubric)}")
-    print(f"gradebook: {write_gradebook(out_dir, rubric)}")
-    return 1 if failed or batch.unreadable else 0
+    print(f"{done.reports} student reports in {out_dir}/<submission-id>/report.html")
+    print(f"dashboard: {done.dashboard}")
+    print(f"gradebook: {done.gradebook}")
+    return 1 if done.failed or done.unreadable else 0
 
 
 def register(verbs: argparse._SubParsersAction) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from grader.errors import GraderError
+from grader.report import results_folder
 from grader.review.app import create_app, make_token
 from grader.rubric import load_rubric, resolve_rubric
 
@@ -35,8 +36,7 @@ def review_server(
     out_dir: Path, rubric_name: str | Path, *, port: int = 0, grader: str | None = None
 ) -> tuple[BaseWSGIServer, str]:
     """The app's threaded server bound to 127.0.0.1:PORT (0: a free one), and the address to open."""
-    if not out_dir.is_dir():
-        raise GraderError(f"results folder {out_dir} does not exist")
+    out_dir = results_folder(out_dir)
     name = (grader or getpass.getuser()).strip()
     if not name:
         raise GraderError("--grader must name the TA")

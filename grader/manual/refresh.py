@@ -10,7 +10,7 @@ from pathlib import Path
 from grader.errors import GraderError
 from grader.manual.merge import merge_folder
 from grader.manual.store import STORE_FILE, ManualStore
-from grader.records import RESULT_FILE, read_result
+from grader.records import RESULT_FILE
 from grader.report import load_batch, render_dashboard, render_student_report, write_gradebook
 from grader.rubric.model import Rubric
 
@@ -18,8 +18,8 @@ from grader.rubric.model import Rubric
 @dataclass
 class Refreshed:
     reports: int = 0
-    failed: list[str] = field(default_factory=list)  # "<submission id>: why"
-    unreadable: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (submission id, why it has no report)
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)  # (result.json, why)
     dashboard: Path | None = None
     gradebook: Path | None = None
 
@@ -34,27 +34,11 @@ def merge_all(out_dir: Path, rubric: Rubric, only: Iterable[str] | None = None) 
 
 
 def _folders(out_dir: Path, only: Iterable[str] | None) -> list[Path]:
-    """The result folders of ONLY (default: all). A result lives in OUT/<its submission id>/, but a folder
-    whose record says otherwise is looked up by the record."""
+    """The result folders of the submission ids ONLY (default: all): a result lives in OUT/<its id>/."""
     if only is None:
         return [folder for folder, _ in load_batch(out_dir).results]
-    wanted = set(only)
-    direct = [out_dir / sid for sid in sorted(wanted) if Path(sid).name == sid]
-    if len(direct) == len(wanted) and all(_holds(folder) for folder in direct):
-        return direct
-    return [folder for folder, result in load_batch(out_dir).results if result.submission_id in wanted]
-
-
-def _holds(folder: Path) -> bool:
-    """FOLDER holds the result of the submission it is named after."""
-    path = folder / RESULT_FILE
-    try:
-        return read_result(path).submission_id == folder.name
-    except (
-        OSError,
-        ValueError,
-    ):  # missing or not a record (pydantic's error is a ValueError): the batch says
-        return False
+    named = [out_dir / sid for sid in sorted(set(only)) if Path(sid).name == sid]
+    return [folder for folder in named if (folder / RESULT_FILE).is_file()]
 
 
 def refresh(
@@ -71,8 +55,8 @@ def refresh(
             render_student_report(folder, rubric, answer_keys=answer_keys)
             done.reports += 1
         except GraderError as exc:
-            done.failed.append(f"{result.submission_id}: {exc}")
-    done.unreadable = [f"{path}: {why}" for path, why in batch.unreadable]
+            done.failed.append((result.submission_id, str(exc)))
+    done.unreadable = list(batch.unreadable)
     done.dashboard = render_dashboard(out_dir, rubric, batch)
     done.gradebook = write_gradebook(out_dir, rubric, batch)
     return done

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from grader.errors import GraderError
 from grader.records import RESULT_FILE, Result, read_result
 
 
@@ -20,6 +21,13 @@ class Batch:
 
     results: list[tuple[Path, Result]] = field(default_factory=list)
     unreadable: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def results_folder(out: Path | str) -> Path:
+    """OUT as the results folder a verb reads (the --out of 'grader grade' or 'grader batch')."""
+    if not Path(out).is_dir():
+        raise GraderError(f"results folder {out} does not exist")
+    return Path(out)
 
 
 def load_batch(out_dir: Path) -> Batch:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import sys
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,7 +64,6 @@ def create_app(out_dir: Path, rubric: Rubric, *, grader: str, token: str) -> Fla
     review = Review(out_dir, rubric, ManualStore(out_dir))
     env = _environment()
     app.config["review"] = review
-    app.config["refresh_seconds"] = []
 
     def page(name: str, status: int = 200, **context: Any) -> Response:
         html = env.get_template(name).render(grader=grader, rubric=rubric, **context)
@@ -233,11 +231,9 @@ def create_app(out_dir: Path, rubric: Rubric, *, grader: str, token: str) -> Fla
     def _refresh(ids: list[str]) -> None:
         if not ids:
             return
-        started = time.perf_counter()
         done = refresh(out_dir, rubric, ids)
-        app.config["refresh_seconds"].append(time.perf_counter() - started)
-        for problem in done.failed + done.unreadable:
-            print(f"report not refreshed: {problem}", file=sys.stderr)
+        for what, why in [*done.failed, *done.unreadable]:
+            print(f"report not refreshed: {what}: {why}", file=sys.stderr)
 
     return app
 
