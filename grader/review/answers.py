@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.records import SUBMISSION_DIR
-from grader.review.pdf_answers import Answer, ReportError, find_answers, question_label, report_pdf
+from grader.review.pdf_answers import Answer, ReportError, question_label, read_report, report_pdf
 from grader.rubric.model import Rubric
 
 MAX_PAGES_SHOWN = 12
@@ -46,18 +46,7 @@ class AnswerCache:
     def _read(self, pdf: Path) -> Report:
         labels = sorted({label for item in self.rubric.items if (label := question_label(item.title))})
         try:
-            answers = find_answers(pdf, labels)  # first: it refuses an oversized or broken file unread
-            return Report(pdf, page_count(pdf), answers)
+            read = read_report(pdf, labels)
         except ReportError as exc:
             return Report(pdf, problem=str(exc))
-
-
-def page_count(pdf: Path) -> int:
-    """The pages of PDF, which bound the page images the app serves."""
-    import pdfplumber
-
-    try:
-        with pdfplumber.open(pdf) as doc:
-            return len(doc.pages)
-    except Exception as exc:  # pdfminer raises many kinds for a broken file
-        raise ReportError(f"{pdf.name} cannot be read as a PDF: {exc}") from None
+        return Report(pdf, read.pages, read.answers)

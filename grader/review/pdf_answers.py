@@ -300,9 +300,24 @@ def _answer_text(lines: list[_Line], start: int, boundaries: list[bool]) -> str:
     return text if len(text) <= MAX_ANSWER_CHARS else text[: MAX_ANSWER_CHARS - 1] + "…"
 
 
+@dataclass(frozen=True)
+class ReportAnswers:
+    pages: int  # the report's page count (all of them, also those past MAX_PAGES)
+    answers: dict[str, Answer]
+
+
 def find_answers(pdf: Path, labels: Sequence[str]) -> dict[str, Answer]:
     """One Answer per label, from one reading of the report's text layer (at most MAX_PAGES pages)."""
+    return read_report(pdf, labels).answers
+
+
+def read_report(pdf: Path, labels: Sequence[str]) -> ReportAnswers:
+    """The answers of find_answers and the page count, from the same one reading of the file."""
     content = _read_text(pdf)
+    return ReportAnswers(content.page_count, _answers(content, labels))
+
+
+def _answers(content: _Text, labels: Sequence[str]) -> dict[str, Answer]:
     lines = content.lines
     if not lines:  # a scanned report: the app shows the rendered pages instead
         return {label: Answer(label, False, 1, "", True) for label in labels}
