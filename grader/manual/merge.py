@@ -29,7 +29,7 @@ def as_ta_grades(stored: Iterable[StoredGrade], sha256: str) -> dict[str, TAGrad
             comment=grade.comment,
             grader=grade.grader,
             graded_at=grade.graded_at,
-            stale=grade.input_sha256 != sha256,
+            stale=grade.stale_for(sha256),
         )
         for grade in stored
     }

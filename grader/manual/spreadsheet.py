@@ -45,7 +45,7 @@ def export_csv(out_dir: Path, csv_path: Path) -> int:
             grade = stored.get((result.submission_id, check.id))
             status = "ungraded"
             if grade is not None:
-                status = "graded" if grade.input_sha256 == result.input_sha256 else "stale"
+                status = "stale" if grade.stale_for(result.input_sha256) else "graded"
             rows.append(
                 {
                     "submission_id": spreadsheet_cell(result.submission_id),
@@ -126,11 +126,8 @@ def _read(csv_path: Path) -> pd.DataFrame:
 
 
 def _same(before: StoredGrade, entry: GradeEntry, result: Result) -> bool:
-    return (before.points, before.comment, before.input_sha256) == (
-        entry.points,
-        entry.comment,
-        result.input_sha256,
-    )
+    fresh = not before.stale_for(result.input_sha256)
+    return fresh and (before.points, before.comment) == (entry.points, entry.comment)
 
 
 def _uncell(text: str) -> str:

@@ -74,6 +74,10 @@ class StoredGrade:
     input_sha256: str
     version: int
 
+    def stale_for(self, sha256: str) -> bool:
+        """Given to other content than SHA256 (the submission changed since): shown, not counted."""
+        return self.input_sha256 != sha256
+
 
 @dataclass(frozen=True)
 class GradeEntry:

@@ -217,7 +217,7 @@ def create_app(out_dir: Path, rubric: Rubric, *, grader: str, token: str) -> Fla
 
     @app.get("/page/<submission_id>/<int:number>.png")
     def page_image(submission_id: str, number: int) -> Response:
-        folder = next((s.folder for s in review.slots() if s.result.submission_id == submission_id), None)
+        folder = review.folder(submission_id)
         report: Report | None = review.answers.report(folder) if folder is not None else None
         if report is None or report.pdf is None or report.problem:
             return Response(report.problem if report else "no such submission", 404, mimetype="text/plain")

@@ -14,7 +14,7 @@ from typing import Any
 from grader.errors import GraderError
 from grader.manual.store import ManualStore, StoredGrade
 from grader.manual.validate import gradable_checks
-from grader.records import SUBMISSION_DIR, CheckResult, Result
+from grader.records import RESULT_FILE, SUBMISSION_DIR, CheckResult, Result, read_result
 from grader.report import load_batch
 from grader.report.render import link
 from grader.review.answers import MAX_PAGES_SHOWN, AnswerCache, Report
@@ -36,7 +36,7 @@ class Slot:
 
     @property
     def stale(self) -> bool:
-        return self.grade is not None and self.grade.input_sha256 != self.result.input_sha256
+        return self.grade is not None and self.grade.stale_for(self.result.input_sha256)
 
     @property
     def graded(self) -> bool:
@@ -61,6 +61,18 @@ class Review:
             for folder, result in load_batch(self.out_dir).results
             for check in gradable_checks(result)
         ]
+
+    def folder(self, submission_id: str) -> Path | None:
+        """The result folder of a submission with something to grade, read alone (a page image asks for
+        it, a dozen times a page: reading the class each time is wasted)."""
+        folder = self.out_dir / submission_id
+        if Path(submission_id).name != submission_id:
+            return None
+        try:
+            result = read_result(folder / RESULT_FILE)
+        except (OSError, ValueError):  # no such submission, or a record that is not one (pydantic's error)
+            return None
+        return folder if result.submission_id == submission_id and gradable_checks(result) else None
 
     def item_order(self, slots: list[Slot]) -> list[str]:
         present = {slot.check.id for slot in slots}
