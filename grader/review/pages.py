@@ -87,30 +87,14 @@ class Review:
 
     def overview(self) -> dict[str, Any]:
         slots = self.slots()
-        items = []
-        for item_id in self.item_order(slots):
-            mine = [s for s in slots if s.check.id == item_id]
-            first = next((s for s in mine if not s.graded), mine[0])
-            items.append(
-                {
-                    "item": self.items[item_id],
-                    "graded": sum(s.graded for s in mine),
-                    "total": len(mine),
-                    "href": url(BY_ITEM, first),
-                }
-            )
-        students = []
-        for sid in sorted({s.result.submission_id for s in slots}):
-            mine = [s for s in slots if s.result.submission_id == sid]
-            first = next((s for s in mine if not s.graded), mine[0])
-            students.append(
-                {
-                    "id": sid,
-                    "graded": sum(s.graded for s in mine),
-                    "total": len(mine),
-                    "href": url(BY_STUDENT, first),
-                }
-            )
+        items = [
+            {"item": self.items[item_id], **_progress([s for s in slots if s.check.id == item_id], BY_ITEM)}
+            for item_id in self.item_order(slots)
+        ]
+        students = [
+            {"id": sid, **_progress([s for s in slots if s.result.submission_id == sid], BY_STUDENT)}
+            for sid in sorted({s.result.submission_id for s in slots})
+        ]
         return {
             "items": items,
             "students": students,
@@ -166,6 +150,12 @@ class Review:
             "position": (same.index(slot) + 1, len(same)),
             "ungraded_for_item": sum(not s.graded for s in walk if s.check.id == item_id and s is not slot),
         }
+
+
+def _progress(slots: list[Slot], mode: str) -> dict[str, Any]:
+    """How far SLOTS (one item's, or one student's) are graded, and where grading them goes on."""
+    first = next((s for s in slots if not s.graded), slots[0])
+    return {"graded": sum(s.graded for s in slots), "total": len(slots), "href": url(mode, first)}
 
 
 def pages_to_show(report: Report, label: str | None, labels: list[str]) -> list[int]:
