@@ -121,20 +121,24 @@ class Watchdog:
     def recount(self) -> int:
         """The processes running now, kept in the peak: a bomb that forks slowly can outgrow the last poll
         before its cell times out, and the verdict should name the crowd."""
-        if self.caps is not None and self.caps.pids is not None:
-            count = len(self.caps.pids.processes()) - self.helpers
-        else:
+        count = self._cgroup_count()
+        if count is None:
             count = len(self._tree()) - self.helpers
         self.peak_processes = max(self.peak_processes, count)
         return count
+
+    def _cgroup_count(self) -> int | None:
+        """The student's processes in the pids cgroup (one read), or None without one."""
+        if self.caps is None or self.caps.pids is None:
+            return None
+        return len(self.caps.pids.processes()) - self.helpers
 
     def _cgroup_check(self) -> Breach | None:
         """Look at the cgroups first: tasks are counted from the pids cgroup in one read, where walking a fork
         bomb's tree takes seconds."""
         breach = self._oom_check()
-        if breach is not None or self.caps is None or self.caps.pids is None:
-            return breach
-        return self._count_check(len(self.caps.pids.processes()) - self.helpers)
+        count = None if breach is not None else self._cgroup_count()
+        return breach if count is None else self._count_check(count)
 
     def _oom_check(self) -> Breach | None:
         memory = None if self.caps is None else self.caps.memory
